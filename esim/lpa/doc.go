@@ -1,0 +1,11 @@
+// Package lpa is the Local Profile Assistant's side of SGP.22: an ES10
+// client that talks to the eUICC's ISD-R over an apdu.Channel.
+//
+// The Client owns the ES10 transport: it splits each DER request into
+// STORE DATA blocks, collects the response with GET RESPONSE, re-sends on
+// 6Cxx, falls back to a smaller block size for cards that refuse 255-byte
+// blocks, and re-opens the logical channel after a card reset (retrying
+// read-only functions once). On top of that it offers one method per ES10a/b/c
+// function, decoding responses with package rsp and turning card result
+// codes into *rsp.ResultError.
+package lpa
