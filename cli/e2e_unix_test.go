@@ -16,6 +16,7 @@ import (
 
 	"github.com/mobileplans/mobileplans/esim/apdu"
 	"github.com/mobileplans/mobileplans/esim/euicc"
+	"github.com/mobileplans/mobileplans/esim/rsp"
 	"github.com/mobileplans/mobileplans/esim/lpa"
 	"github.com/mobileplans/mobileplans/modem/at"
 	"github.com/mobileplans/mobileplans/modem/sim"
@@ -430,4 +431,45 @@ func BenchmarkAPDURoundTrip(b *testing.B) {
 		b.ReportMetric(float64(s.APDUs-start.APDUs)/float64(b.N), "apdus/op")
 		b.ReportMetric(float64(s.BytesIn-start.BytesIn)/float64(b.N), "bytesIn/op")
 	})
+}
+
+func TestProfileListFilter(t *testing.T) {
+	r := newRig(t)
+	tests := []struct {
+		args []string
+		want int
+		code int
+	}{
+		{[]string{"--state", "enabled", "-q"}, 1, 0},
+		{[]string{"--state", "disabled", "-q"}, 1, 0},
+		{[]string{"-q"}, 2, 0},
+		{[]string{"--state", "bogus"}, 0, 2},
+	}
+	for _, tt := range tests {
+		code, out, errOut := r.run(append([]string{"profile", "list"}, tt.args...)...)
+		if code != tt.code {
+			t.Fatalf("%v: exit %d (want %d): %s", tt.args, code, tt.code, errOut)
+		}
+		if code != 0 {
+			continue
+		}
+		lines := strings.Fields(out)
+		if len(lines) != tt.want {
+			t.Errorf("%v: %d ICCIDs %q, want %d", tt.args, len(lines), out, tt.want)
+		}
+		for _, l := range lines {
+			if _, err := rsp.ParseICCID(l); err != nil {
+				t.Errorf("%v: %q is not an ICCID", tt.args, l)
+			}
+		}
+	}
+	enabled := r.profiles()
+	for _, p := range enabled {
+		if p.State == "enabled" {
+			_, out, _ := r.run("profile", "list", "--state", "enabled", "-q")
+			if strings.TrimSpace(out) != p.ICCID {
+				t.Errorf("enabled filter gave %q, want %s", out, p.ICCID)
+			}
+		}
+	}
 }

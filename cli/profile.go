@@ -39,21 +39,51 @@ func newProfileCommand(o *options) *cobra.Command {
 		},
 	}
 	disable.Flags().BoolVar(&refresh, "refresh", true, "ask the modem to reset the card")
-	p.AddCommand(
-		&cobra.Command{
-			Use:   "list",
-			Short: "List the installed profiles",
-			Args:  exactArgs(),
-			RunE: func(cmd *cobra.Command, _ []string) error {
-				return o.withLPA(cmd, func(ctx context.Context, c *lpa.Client) error {
-					ps, err := c.Profiles(ctx)
-					if err != nil {
-						return err
+	var listState string
+	var listQuiet bool
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List the installed profiles",
+		Args:  exactArgs(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var want rsp.ProfileState
+			switch listState {
+			case "":
+			case "enabled":
+				want = rsp.ProfileEnabled
+			case "disabled":
+				want = rsp.ProfileDisabled
+			default:
+				return usageError("--state %q: want enabled or disabled", listState)
+			}
+			return o.withLPA(cmd, func(ctx context.Context, c *lpa.Client) error {
+				ps, err := c.Profiles(ctx)
+				if err != nil {
+					return err
+				}
+				if listState != "" {
+					kept := ps[:0]
+					for _, p := range ps {
+						if p.State == want {
+							kept = append(kept, p)
+						}
 					}
-					return printProfiles(o, ps)
-				})
-			},
+					ps = kept
+				}
+				if listQuiet && !o.p.json {
+					for _, p := range ps {
+						fmt.Fprintln(o.p.w, p.ICCID)
+					}
+					return nil
+				}
+				return printProfiles(o, ps)
+			})
 		},
+	}
+	list.Flags().StringVar(&listState, "state", "", "only profiles in this state: enabled or disabled")
+	list.Flags().BoolVarP(&listQuiet, "quiet", "q", false, "print only the ICCIDs, one per line")
+	p.AddCommand(
+		list,
 		enable, disable,
 		&cobra.Command{
 			Use:   "delete ICCID",

@@ -11,7 +11,7 @@ echo "Simulated eUICC state: $state"
 run modem info
 run chip info
 run profile list
-second=$("$bin" --sim "$state" --json profile list | sed -n 's/.*"iccid":"\([0-9]*\)","isdpAid":"[0-9a-f]*","profileState":"disabled".*/\1/p' | head -n1)
+second=$("$bin" --sim "$state" profile list --state disabled --quiet | head -n1)
 run profile enable "$second"
 run profile nickname "$second" "Travel"
 run profile list
