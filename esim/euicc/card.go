@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/mobileplans/mobileplans/esim/rsp"
 )
@@ -35,6 +36,19 @@ type Options struct {
 	ForceGetResponse bool
 	// SVN is the SGP.22 version announced in EUICCInfo1/2; zero means 2.2.2.
 	SVN rsp.Version
+	// Issuer, when set, attaches the card to a PKI: its CI certificates
+	// become the card's trusted CIs (persisted, so a later Open without
+	// Issuer keeps them; their key identifiers are announced in
+	// EUICCInfo1/2), and if the card's certificate chain does not lead to
+	// one of them, the card's existing key and EID are certified anew with
+	// IssueEUICC and the new chain is persisted. Without an Issuer the CIs
+	// stored in the state are used; with none, AuthenticateServer answers
+	// ciPKUnknown.
+	Issuer Issuer
+	// MaxProfileSize bounds the unprotected profile package a download may
+	// carry; zero means 256 KiB. Larger packages fail with
+	// installFailedDueToInsufficientMemoryForProfile.
+	MaxProfileSize int
 }
 
 // ErrCorruptState is wrapped by Open's error when the state file exists but
@@ -67,6 +81,13 @@ type Card struct {
 	channels         [numChannels]channel
 	busy             uint16
 	challenge        []byte
+	// trusted are the CI certificates of c.st.TrustedCIs.
+	trusted []*x509.Certificate
+	// sess is the profile download session (AuthenticateServer until the
+	// BPP is loaded or the session is cancelled); nil when there is none.
+	sess           *session
+	maxProfileSize int
+	now            func() time.Time
 	// resetAfterResponse is set when a command asked for a card reset
 	// (refreshFlag) while its response is still waiting for GET RESPONSE;
 	// the reset happens once the response has been delivered.
@@ -154,6 +175,17 @@ func open(path string, opts Options, write func(string, []byte) error, rnd io.Re
 		c.creds = creds
 	}
 
+	if opts.Issuer != nil {
+		changed, err := c.applyIssuer(opts.Issuer)
+		if err != nil {
+			return nil, err
+		}
+		dirty = dirty || changed
+	}
+	if c.trusted, err = parseTrustedCIs(c.st.TrustedCIs); err != nil {
+		return nil, fmt.Errorf("%w %s: %w", ErrCorruptState, path, err)
+	}
+
 	if dirty {
 		b, err := c.st.marshal()
 		if err != nil {
@@ -176,11 +208,17 @@ func newCard(path string, opts Options, write func(string, []byte) error, rnd io
 	if svn == (rsp.Version{}) {
 		svn = rsp.Version{2, 2, 2}
 	}
+	maxSize := opts.MaxProfileSize
+	if maxSize <= 0 {
+		maxSize = defaultMaxProfileSize
+	}
 	c := &Card{
 		path:             path,
 		log:              log,
 		svn:              svn,
 		forceGetResponse: opts.ForceGetResponse,
+		maxProfileSize:   maxSize,
+		now:              time.Now,
 		write:            write,
 		rand:             rnd,
 	}
@@ -266,7 +304,8 @@ func (c *Card) SetBusy(sw uint16) {
 
 // Reset performs a card reset: logical channels 1..19 are closed, nothing
 // stays selected on the basic channel, pending responses, partial STORE
-// DATA commands and the eUICC challenge are dropped.
+// DATA commands, the eUICC challenge and any profile download session
+// (including a partly loaded profile) are dropped.
 func (c *Card) Reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -279,6 +318,7 @@ func (c *Card) resetLocked() {
 	}
 	c.channels[0].open = true
 	c.challenge = nil
+	c.endSession("card reset")
 	c.resetAfterResponse = false
 }
 

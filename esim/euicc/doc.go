@@ -17,4 +17,17 @@
 // the profile's metadata asks for them. When no credentials are supplied the
 // card generates a self-contained test chain (a self-signed test EUM and an
 // eUICC certificate whose subject serialNumber is the EID).
+//
+// Profile download (SGP.22 common mutual authentication and
+// LoadBoundProfilePackage) needs trusted CI certificates: Options.Issuer
+// supplies them (persisted in the state) and certifies the card's key under
+// its EUM. AuthenticateServer and PrepareDownload verify the SM-DP+
+// certificates (esim/pki) and signatures; the Bound Profile Package is
+// unwrapped with esim/bsp and its profile package parsed with esim/saip as
+// the segments arrive. The profile and its install notification are
+// committed in one state write only after the whole package has been
+// verified and parsed, so a card reset, a cancelled session or a crash in
+// the middle of a load leaves no trace of the profile. Every failure is
+// answered with a signed ProfileInstallationResult that is also kept as a
+// pending notification.
 package euicc

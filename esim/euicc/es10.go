@@ -39,6 +39,9 @@ var errNothingToDelete = errors.New("euicc: nothing to delete")
 
 // es10 decodes one reassembled ES10 request and runs the function.
 func (c *Card) es10(req []byte) es10Result {
+	if tag, err := rsp.RequestTag(req); err == nil && c.isBPPTransfer(tag) {
+		return c.loadBPP(req)
+	}
 	if _, err := tlv.DecodeOne(req); err != nil {
 		c.log.Debug("ES10 request is not one TLV", "len", len(req), "err", err)
 		return status(apdu.SWWrongData)
@@ -79,6 +82,12 @@ func (c *Card) es10(req []byte) es10Result {
 		r, err = c.retrieveNotifications(req)
 	case rsp.TagNotificationSent:
 		r, err = c.notificationSent(req)
+	case rsp.TagAuthenticateServer:
+		r, err = c.authenticateServer(req)
+	case rsp.TagPrepareDownload:
+		r, err = c.prepareDownload(req)
+	case rsp.TagCancelSession:
+		r, err = c.cancelSession(req)
 	default:
 		c.log.Debug("unsupported ES10 function", "tag", tag, "name", rsp.FunctionName(tag))
 		return status(apdu.SWWrongData)

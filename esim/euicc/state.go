@@ -33,6 +33,9 @@ type state struct {
 	Notifications    []storedNotification `json:"notifications"`
 	NextSeq          int                  `json:"nextSeq"`
 	NextISDP         int                  `json:"nextIsdp"`
+	// TrustedCIs are the DER CI certificates the card verifies SM-DP+
+	// certificates against (see Options.Issuer).
+	TrustedCIs [][]byte `json:"trustedCis,omitempty"`
 }
 
 // storedCredentials are the card's key (PKCS#8 DER) and certificates (DER).
@@ -127,6 +130,12 @@ func (s *state) clone() *state {
 			c.CIPKIDs = append(c.CIPKIDs, cloneBytes(id))
 		}
 		n.Credentials = &c
+	}
+	if s.TrustedCIs != nil {
+		n.TrustedCIs = make([][]byte, len(s.TrustedCIs))
+		for i, d := range s.TrustedCIs {
+			n.TrustedCIs[i] = cloneBytes(d)
+		}
 	}
 	n.Profiles = make([]storedProfile, len(s.Profiles))
 	for i, p := range s.Profiles {
@@ -240,6 +249,9 @@ func (s *state) validate() error {
 		if eid := certEID(cert); eid != "" && eid != s.EID {
 			return fmt.Errorf("eUICC certificate is for EID %s, state has %s", eid, s.EID)
 		}
+	}
+	if _, err := parseTrustedCIs(s.TrustedCIs); err != nil {
+		return err
 	}
 	if s.NextSeq < 1 {
 		return fmt.Errorf("invalid next sequence number %d", s.NextSeq)

@@ -40,6 +40,10 @@ const (
 	TagAuthenticateServer            = tlv.Tag(0xBF38)
 	TagCancelSession                 = tlv.Tag(0xBF41)
 	TagGetRAT                        = tlv.Tag(0xBF43)
+
+	// Names used by the download API (DL-API.md) for the same tags.
+	TagEUICCChallenge      = TagGetEUICCChallenge
+	TagBoundProfilePackage = TagLoadBoundProfilePackage
 )
 
 // Inner tags used by several messages.
