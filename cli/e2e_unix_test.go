@@ -64,6 +64,8 @@ func runCLI(t testing.TB, args ...string) (int, string, string) {
 	var out, errOut bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	// Never touch the user's own test PKI from a test.
+	args = append([]string{"--test-pki", filepath.Join(t.TempDir(), "pki")}, args...)
 	code := Execute(ctx, args, &out, &errOut)
 	return code, out.String(), errOut.String()
 }
@@ -361,7 +363,7 @@ func TestSimServeCommand(t *testing.T) {
 	var out, errOut bytes.Buffer
 	pr, pw, _ := os.Pipe()
 	go func() {
-		done <- Execute(ctx, []string{"sim", "serve", "--state", filepath.Join(dir, "s.json"), "--link", link}, pw, &errOut)
+		done <- Execute(ctx, []string{"--test-pki", filepath.Join(dir, "pki"), "sim", "serve", "--state", filepath.Join(dir, "s.json"), "--link", link}, pw, &errOut)
 		pw.Close()
 	}()
 	buf := make([]byte, 512)

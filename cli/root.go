@@ -32,6 +32,8 @@ type options struct {
 	transport   string
 	atTimeout   time.Duration
 	apduTimeout time.Duration
+	testPKI     string
+	trustCI     []string
 
 	out    io.Writer
 	errOut io.Writer
@@ -95,6 +97,8 @@ through an in-process simulated modem served on a real pseudo-terminal (--sim).`
 	f.StringVar(&o.transport, "transport", "auto", "APDU transport over AT: auto (AT+CCHO/CGLA, else AT+CSIM), cgla or csim")
 	f.DurationVar(&o.atTimeout, "at-timeout", 10*time.Second, "deadline of one AT command")
 	f.DurationVar(&o.apduTimeout, "apdu-timeout", 60*time.Second, "deadline of one APDU exchange through the modem")
+	f.StringVar(&o.testPKI, "test-pki", "", "directory of the bundled stack's test PKI (CI, EUM, SM-DP+ certificates); the simulated eUICC is certified by it and the mock SM-DP+ serves with it (default $MOBILEPLANS_TEST_PKI or <config dir>/mobileplans/test-pki)")
+	f.StringArrayVar(&o.trustCI, "trust-ci", nil, "PEM file of a CI / root certificate to trust for SM-DP+ TLS besides the system roots (repeatable), e.g. the test PKI's ci.pem")
 	root.MarkFlagsMutuallyExclusive("device", "sim")
 
 	root.AddCommand(newChipCommand(o), newProfileCommand(o), newNotificationCommand(o), newModemCommand(o), newSimCommand(o))
@@ -183,7 +187,11 @@ func (o *options) openSession(ctx context.Context) (_ *session, err error) {
 // startSim serves a simulated modem with the eUICC state in statePath on a
 // new pty and returns the pty's path.
 func (s *session) startSim(ctx context.Context, statePath string) (string, error) {
-	card, err := euicc.Open(statePath, euicc.Options{Logger: s.o.log, Seed: true})
+	p, err := s.o.loadTestPKI()
+	if err != nil {
+		return "", err
+	}
+	card, err := euicc.Open(statePath, euicc.Options{Logger: s.o.log, Seed: true, Issuer: euicc.PKIIssuer(p)})
 	if err != nil {
 		return "", fmt.Errorf("simulated eUICC: %w", err)
 	}

@@ -34,7 +34,11 @@ use it: mobileplans --device PATH, lpac's AT driver, or ModemManager.`,
 			if err := os.MkdirAll(filepath.Dir(state), 0o700); err != nil {
 				return err
 			}
-			card, err := euicc.Open(state, euicc.Options{Logger: o.log, Seed: true})
+			p, err := o.loadTestPKI()
+			if err != nil {
+				return err
+			}
+			card, err := euicc.Open(state, euicc.Options{Logger: o.log, Seed: true, Issuer: euicc.PKIIssuer(p)})
 			if err != nil {
 				return fmt.Errorf("simulated eUICC: %w", err)
 			}
