@@ -16,8 +16,8 @@ import (
 
 	"github.com/mobileplans/mobileplans/esim/apdu"
 	"github.com/mobileplans/mobileplans/esim/euicc"
-	"github.com/mobileplans/mobileplans/esim/rsp"
 	"github.com/mobileplans/mobileplans/esim/lpa"
+	"github.com/mobileplans/mobileplans/esim/rsp"
 	"github.com/mobileplans/mobileplans/modem/at"
 	"github.com/mobileplans/mobileplans/modem/sim"
 )
