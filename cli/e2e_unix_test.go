@@ -34,8 +34,13 @@ type rig struct {
 
 func newRig(t testing.TB) *rig {
 	t.Helper()
+	return newRigWith(t, euicc.Options{Seed: true})
+}
+
+func newRigWith(t testing.TB, opts euicc.Options) *rig {
+	t.Helper()
 	state := filepath.Join(t.TempDir(), "euicc.json")
-	card, err := euicc.Open(state, euicc.Options{Seed: true})
+	card, err := euicc.Open(state, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,8 +90,15 @@ func (r *rig) jsonData(v any, args ...string) {
 			Data    json.RawMessage `json:"data"`
 		} `json:"payload"`
 	}
-	if err := json.Unmarshal([]byte(out), &env); err != nil {
-		r.t.Fatalf("%v: output is not one JSON envelope: %v\n%s", args, err, out)
+	// Progress envelopes may precede the result, which is the last line.
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	for _, l := range lines[:len(lines)-1] {
+		if !strings.HasPrefix(l, `{"type":"progress"`) {
+			r.t.Fatalf("%v: unexpected line before the result: %s", args, l)
+		}
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &env); err != nil {
+		r.t.Fatalf("%v: output does not end in one JSON envelope: %v\n%s", args, err, out)
 	}
 	if env.Type != "lpa" || env.Payload.Code != 0 || env.Payload.Message != "success" {
 		r.t.Fatalf("%v: envelope %+v", args, env)

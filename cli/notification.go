@@ -79,6 +79,7 @@ func newNotificationCommand(o *options) *cobra.Command {
 			},
 		},
 		remove,
+		newNotificationProcessCommand(o),
 	)
 	return n
 }

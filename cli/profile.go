@@ -84,6 +84,7 @@ func newProfileCommand(o *options) *cobra.Command {
 	list.Flags().BoolVarP(&listQuiet, "quiet", "q", false, "print only the ICCIDs, one per line")
 	p.AddCommand(
 		list,
+		newDownloadCommand(o),
 		enable, disable,
 		&cobra.Command{
 			Use:   "delete ICCID",

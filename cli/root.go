@@ -33,6 +33,7 @@ type options struct {
 	atTimeout   time.Duration
 	apduTimeout time.Duration
 	testPKI     string
+	es9Timeout  time.Duration
 	trustCI     []string
 
 	out    io.Writer
@@ -99,9 +100,10 @@ through an in-process simulated modem served on a real pseudo-terminal (--sim).`
 	f.DurationVar(&o.apduTimeout, "apdu-timeout", 60*time.Second, "deadline of one APDU exchange through the modem")
 	f.StringVar(&o.testPKI, "test-pki", "", "directory of the bundled stack's test PKI (CI, EUM, SM-DP+ certificates); the simulated eUICC is certified by it and the mock SM-DP+ serves with it (default $MOBILEPLANS_TEST_PKI or <config dir>/mobileplans/test-pki)")
 	f.StringArrayVar(&o.trustCI, "trust-ci", nil, "PEM file of a CI / root certificate to trust for SM-DP+ TLS besides the system roots (repeatable), e.g. the test PKI's ci.pem")
+	f.DurationVar(&o.es9Timeout, "es9-timeout", 30*time.Second, "deadline of one request to an SM-DP+")
 	root.MarkFlagsMutuallyExclusive("device", "sim")
 
-	root.AddCommand(newChipCommand(o), newProfileCommand(o), newNotificationCommand(o), newModemCommand(o), newSimCommand(o))
+	root.AddCommand(newChipCommand(o), newProfileCommand(o), newNotificationCommand(o), newModemCommand(o), newSimCommand(o), newMockCommand(o))
 	return root
 }
 
@@ -119,9 +121,10 @@ func Execute(ctx context.Context, args []string, out, errOut io.Writer) int {
 			jsonMode = true
 		}
 	}
-	if jsonMode {
+	var partial *partialError
+	if jsonMode && !errors.As(err, &partial) {
 		(&printer{w: out, json: true}).failure(err, nil)
-	} else {
+	} else if !jsonMode {
 		fmt.Fprintf(errOut, "mobileplans: %v\n", err)
 	}
 	if IsUsage(err) || strings.HasPrefix(err.Error(), "unknown command") {
@@ -129,6 +132,12 @@ func Execute(ctx context.Context, args []string, out, errOut io.Writer) int {
 	}
 	return 1
 }
+
+// partialError is a failure whose details were already printed as the
+// command's result (in JSON mode it is not printed a second time).
+type partialError struct{ msg string }
+
+func (e *partialError) Error() string { return e.msg }
 
 // session is an opened modem (and, lazily, the LPA on its eUICC).
 type session struct {

@@ -8,4 +8,13 @@
 // read-only functions once). On top of that it offers one method per ES10a/b/c
 // function, decoding responses with package rsp and turning card result
 // codes into *rsp.ResultError.
+//
+// It also runs the SGP.22 profile download (Download: common mutual
+// authentication with the SM-DP+ over ES9+ (ES9Client, TLS always verified),
+// PrepareDownload, the segmented load of the bound profile package, with
+// progress events and cancellation of the session on both sides on any
+// failure), parses activation codes (ParseActivationCode), keeps a BPP for
+// the one case where a load can be resumed (BPPCache), and delivers pending
+// notifications (ProcessNotifications), removing each from the eUICC only
+// after its SM-DP+ acknowledged it.
 package lpa

@@ -299,3 +299,88 @@ func (c *Client) expectReset(fn string) {
 	c.ch = nil
 	c.log.Info("card refresh expected; the channel is re-opened on the next ES10 call", "function", fn)
 }
+
+// rawExchange is exchange that also returns the response bytes exactly as
+// the card sent them: signed responses are forwarded to the SM-DP+
+// verbatim, never re-encoded.
+func rawExchange[T any](ctx context.Context, c *Client, tag tlv.Tag, req []byte, decode func([]byte) (T, error)) (T, []byte, error) {
+	var zero T
+	b, err := c.call(ctx, tag, req)
+	if err != nil {
+		return zero, nil, err
+	}
+	v, err := decode(b)
+	if err != nil {
+		return zero, nil, fmt.Errorf("%s: decode response: %w", functionName(tag), err)
+	}
+	return v, b, nil
+}
+
+// EUICCInfo1Raw returns ES10b.GetEUICCInfo1 decoded and as the exact BF20
+// bytes of the card (what ES9+ initiateAuthentication carries).
+func (c *Client) EUICCInfo1Raw(ctx context.Context) (rsp.EUICCInfo1, []byte, error) {
+	return rawExchange(ctx, c, rsp.TagEUICCInfo1, rsp.GetEUICCInfo1Request{}.Encode(), rsp.DecodeEUICCInfo1)
+}
+
+// AuthenticateServer runs ES10b.AuthenticateServer and returns the
+// response with its exact bytes (forwarded to ES9+ authenticateClient). An
+// error code from the card is returned as the response's Err().
+func (c *Client) AuthenticateServer(ctx context.Context, req rsp.AuthenticateServerRequest) (rsp.AuthenticateServerResponse, []byte, error) {
+	r, raw, err := rawExchange(ctx, c, rsp.TagAuthenticateServer, req.Encode(), rsp.DecodeAuthenticateServerResponse)
+	if err != nil {
+		return r, nil, err
+	}
+	if err := r.Err(); err != nil {
+		return r, raw, err
+	}
+	return r, raw, nil
+}
+
+// PrepareDownload runs ES10b.PrepareDownload and returns the response with
+// its exact bytes (forwarded to ES9+ getBoundProfilePackage). An error code
+// from the card is returned as the response's Err().
+func (c *Client) PrepareDownload(ctx context.Context, req rsp.PrepareDownloadRequest) (rsp.PrepareDownloadResponse, []byte, error) {
+	r, raw, err := rawExchange(ctx, c, rsp.TagPrepareDownload, req.Encode(), rsp.DecodePrepareDownloadResponse)
+	if err != nil {
+		return r, nil, err
+	}
+	if err := r.Err(); err != nil {
+		return r, raw, err
+	}
+	return r, raw, nil
+}
+
+// CancelSession runs ES10b.CancelSession for the download session txid and
+// returns the signed response with its exact bytes (forwarded to ES9+
+// cancelSession). An error code from the card (invalidTransactionId when
+// the card has no such session) is returned as the response's Err().
+func (c *Client) CancelSession(ctx context.Context, txid []byte, reason rsp.CancelSessionReason) (rsp.CancelSessionResponse, []byte, error) {
+	req := rsp.CancelSessionRequest{TransactionID: txid, Reason: reason}
+	r, raw, err := rawExchange(ctx, c, rsp.TagCancelSession, req.Encode(), rsp.DecodeCancelSessionResponse)
+	if err != nil {
+		return r, nil, err
+	}
+	if err := r.Err(); err != nil {
+		return r, raw, err
+	}
+	return r, raw, nil
+}
+
+// LoadBoundProfilePackage sends one segment of a bound profile package
+// (ES10b.LoadBoundProfilePackage; see bsp.Segments for the split). It
+// returns nil while the card expects more segments and the card's
+// ProfileInstallationResult (BF37) when it has one, after the last segment
+// or early on a failure.
+func (c *Client) LoadBoundProfilePackage(ctx context.Context, segment []byte) ([]byte, error) {
+	if len(segment) == 0 {
+		return nil, errors.New("LoadBoundProfilePackage: empty segment")
+	}
+	b, err := c.call(ctx, rsp.TagLoadBoundProfilePackage, segment)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) == 0 {
+		return nil, nil
+	}
+	return b, nil
+}
