@@ -195,4 +195,3 @@ func newMockOrderCommand(o *options) *cobra.Command {
 	cmd.Flags().StringVar(&cc, "confirmation-code", "", "require this confirmation code on download")
 	return cmd
 }
-
