@@ -15,6 +15,27 @@ import (
 	"github.com/mobileplans/mobileplans/esim/rsp"
 )
 
+// bppCache opens the directory where a downloaded BPP is kept until it is
+// installed (--bpp-cache; "none" keeps it in memory only).
+func (o *options) bppCache() (*lpa.BPPCache, error) {
+	dir := o.bppCacheDir
+	switch dir {
+	case "none":
+		dir = ""
+	case "":
+		d, err := defaultDataPath("bpp-cache")
+		if err != nil {
+			return nil, err
+		}
+		dir = d
+	}
+	c, err := lpa.NewBPPCache(dir)
+	if err != nil {
+		return nil, fmt.Errorf("BPP cache: %w", err)
+	}
+	return c, nil
+}
+
 // es9Client builds the ES9+ client: TLS verified against the system roots
 // plus the --trust-ci certificates, never skipped.
 func (o *options) es9Client() (*lpa.ES9Client, error) {
@@ -69,11 +90,16 @@ SM-DP+ and leaves no profile; it can simply be retried.`,
 			if err != nil {
 				return err
 			}
+			cache, err := o.bppCache()
+			if err != nil {
+				return err
+			}
 			bar := newProgressBar(o.errOut, o.json)
 			return o.withLPA(cmd, func(ctx context.Context, c *lpa.Client) error {
 				start := time.Now()
 				res, err := c.Download(ctx, es9c, ac, lpa.DownloadOptions{
 					ConfirmationCode: cc,
+					BPPCache:         cache,
 					Progress: func(p lpa.Progress) {
 						if o.json {
 							o.p.progress(p.Stage.String(), p.Message)
@@ -126,6 +152,7 @@ SM-DP+ and leaves no profile; it can simply be retried.`,
 	cmd.Flags().StringVarP(&code, "activation-code", "a", "", "activation code, e.g. LPA:1$smdp.example.com$MATCHING-ID")
 	cmd.Flags().StringVar(&cc, "confirmation-code", "", "confirmation code, when the operator gave one")
 	cmd.Flags().BoolVar(&enable, "enable", false, "enable the profile once installed")
+	cmd.Flags().StringVar(&o.bppCacheDir, "bpp-cache", "", `where a downloaded profile package is kept until installed, so an interrupted load can resume while the eUICC still holds the session ("none": memory only; default <config dir>/mobileplans/bpp-cache)`)
 	return cmd
 }
 

@@ -140,7 +140,7 @@ func (d *dlRig) order(eid, cc string) string {
 
 func (d *dlRig) download(args ...string) (int, string, string) {
 	d.t.Helper()
-	return d.run(append([]string{"--trust-ci", d.ciFile, "--es9-timeout", "2s", "profile", "download"}, args...)...)
+	return d.run(append([]string{"--trust-ci", d.ciFile, "--es9-timeout", "2s", "profile", "download", "--bpp-cache", filepath.Join(d.t.TempDir(), "bpp")}, args...)...)
 }
 
 func iccids(ps []profileData) []string {
@@ -158,7 +158,7 @@ func TestDownloadEndToEnd(t *testing.T) {
 	ac := d.order(string(d.rig.card.EID()), "")
 
 	var res downloadData
-	d.jsonData(&res, "--trust-ci", d.ciFile, "profile", "download", "-a", ac, "--enable")
+	d.jsonData(&res, "--trust-ci", d.ciFile, "profile", "download", "--bpp-cache", "none", "-a", ac, "--enable")
 	if !res.Enabled || !res.NotificationDelivered || res.ICCID == "" || res.Segments < 2 || res.BPPBytes < 8000 {
 		t.Fatalf("download result %+v", res)
 	}
@@ -305,7 +305,7 @@ func TestNotificationProcess(t *testing.T) {
 	// notification stays on the card.
 	d.faults.Set(smdp.FuncHandleNotification, smdp.Fault{HTTPStatus: http.StatusInternalServerError})
 	var res downloadData
-	d.jsonData(&res, "--trust-ci", d.ciFile, "profile", "download", "-a", ac)
+	d.jsonData(&res, "--trust-ci", d.ciFile, "profile", "download", "--bpp-cache", "none", "-a", ac)
 	if res.NotificationDelivered {
 		t.Fatal("notification reported delivered although the server failed")
 	}
@@ -352,7 +352,7 @@ func BenchmarkDownload(b *testing.B) {
 		ac := d.order("", "")
 		b.StartTimer()
 		var res downloadData
-		d.jsonData(&res, "--trust-ci", d.ciFile, "profile", "download", "-a", ac)
+		d.jsonData(&res, "--trust-ci", d.ciFile, "profile", "download", "--bpp-cache", "none", "-a", ac)
 		apdus += res.APDUs
 		bpp += int64(res.BPPBytes)
 		b.StopTimer()

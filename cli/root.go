@@ -34,6 +34,7 @@ type options struct {
 	apduTimeout time.Duration
 	testPKI     string
 	es9Timeout  time.Duration
+	bppCacheDir string
 	trustCI     []string
 
 	out    io.Writer
