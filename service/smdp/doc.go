@@ -68,10 +68,16 @@
 //	  transactionId 8.10.1/3.9, smdpOid not ours 8.8/3.10; success ends the
 //	  session and releases the order (retry works).
 //
+// Requests are accepted whatever their Content-Type and X-Admin-Protocol;
+// answers carry application/json;charset=UTF-8 and X-Admin-Protocol. A
+// malformed JSON body is HTTP 400, an oversized one (Config.MaxRequestBody)
+// HTTP 413.
+//
 // A second authenticateClient for an order whose package went to the same
 // eUICC in a session that never completed supersedes that session. Sessions
 // expire after Config.SessionTTL; an expired session that had delivered the
-// package releases its order.
+// package releases its order. Ended sessions are kept 30 days, so that a
+// late installation result can still be verified.
 //
 // # ES2+
 //

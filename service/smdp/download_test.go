@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/mobileplans/mobileplans/esim/es9"
+	"github.com/mobileplans/mobileplans/esim/pki"
 	"github.com/mobileplans/mobileplans/esim/rsp"
 	"github.com/mobileplans/mobileplans/esim/saip"
 )
@@ -714,5 +717,110 @@ func TestConcurrentSameOrder(t *testing.T) {
 	}
 	if got := e.state(iccid); got != StateInstalled {
 		t.Fatalf("state %s, want installed", got)
+	}
+}
+
+// TestSessionRetention: ended sessions are deleted after the retention
+// period by the sweep that runs with ES9+ requests.
+func TestSessionRetention(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	_, mid := e.order(ctx, "", "", "")
+	c := e.newCard()
+	s, err := e.initiate(ctx, c, testHost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.authenticateClient(ctx, s.authenticateServer(mid)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.getBPP(ctx, s.prepareDownload("")); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.notify(ctx, c.loadBPP(s.bpp).Raw); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(sessionRetention - 1)
+	if _, err := e.initiate(ctx, c, testHost); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.srv.db.session(ctx, e.srv.db.db, s.txid); err != nil {
+		t.Fatalf("session gone before the retention period: %v", err)
+	}
+	e.clock.Advance(DefaultSessionTTL) // sweeps run at most every TTL/10
+	if _, err := e.initiate(ctx, c, testHost); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.srv.db.session(ctx, e.srv.db.db, s.txid); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("session after the retention period: %v, want ErrNotFound", err)
+	}
+}
+
+// TestInstallResultWithoutDelivery: a (validly signed) success result for
+// a session that never delivered the package installs nothing.
+func TestInstallResultWithoutDelivery(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	iccid, mid := e.order(ctx, "", "", "")
+	c := e.newCard()
+	s, err := e.initiate(ctx, c, testHost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.authenticateClient(ctx, s.authenticateServer(mid)); err != nil {
+		t.Fatal(err)
+	}
+	data := rsp.ProfileInstallationResultData{
+		TransactionID: c.txid,
+		Notification:  rsp.NotificationMetadata{Seq: 1, Event: rsp.EventInstall, Address: testHost, ICCID: rsp.ICCID(iccid)},
+		SMDPOID:       c.dpOID,
+		Success:       &rsp.InstallSuccess{AID: []byte{1, 2, 3}},
+	}
+	pir := rsp.ProfileInstallationResult{Data: data, Signature: c.sign(data.Bytes())}
+	if err := e.notify(ctx, pir.Encode()); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.state(iccid); got != StateReleased {
+		t.Fatalf("state %s, want released", got)
+	}
+	if _, err := e.download(ctx, c, mid, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.state(iccid); got != StateInstalled {
+		t.Fatalf("state %s, want installed", got)
+	}
+}
+
+func TestCertificateExpiry(t *testing.T) {
+	const year = 365 * 24 * time.Hour
+	issued := time.Now()
+	var pkiNow atomic.Int64
+	pkiNow.Store(issued.UnixNano())
+	p, err := pki.Generate(pki.Options{SMDPHost: testHost, ExtraTLSHosts: []string{"127.0.0.1"},
+		Now: func() time.Time { return time.Unix(0, pkiNow.Load()) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		issueAt time.Duration // eUICC certificate issued at issued+issueAt
+		checkAt time.Duration // server clock
+		want    es9.Status
+	}{
+		{"EUM expired", 0, 11 * year, es9.StatusEUMCertificateExpired()},
+		{"eUICC expired", -5 * year, 6 * year, es9.StatusEUICCCertificateExpired()},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnvWithPKI(t, p)
+			ctx := context.Background()
+			_, mid := e.order(ctx, "", "", "")
+			pkiNow.Store(issued.Add(tt.issueAt).UnixNano())
+			c := newCard(t, p, 100+i, time.Now) // the card checks the server at the real time
+			pkiNow.Store(issued.UnixNano())
+			e.clock.Advance(tt.checkAt)
+			_, err := e.download(ctx, c, mid, "")
+			wantStatus(t, err, tt.want)
+		})
 	}
 }

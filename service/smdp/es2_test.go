@@ -75,6 +75,9 @@ func TestES2Authentication(t *testing.T) {
 			if !errors.Is(he.Header.Err(FuncDownloadOrder), es9.Status{Subject: "8.2.1", Reason: "1.2"}.Err()) {
 				t.Fatalf("header %+v, want 8.2.1/1.2", he.Header)
 			}
+			if msg := he.Error(); !strings.Contains(msg, "HTTP 401") || !strings.Contains(msg, "8.2.1/1.2") {
+				t.Fatalf("Error() = %q", msg)
+			}
 		})
 	}
 	ps, _ := e.srv.Profiles(ctx)

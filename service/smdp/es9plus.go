@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/mobileplans/mobileplans/esim/bsp"
 	"github.com/mobileplans/mobileplans/esim/es9"
@@ -43,6 +44,10 @@ const (
 
 // errorReasonCC marks an order put in error by wrong confirmation codes.
 const errorReasonCC = "confirmation code retries exceeded"
+
+// sessionRetention is how long ended sessions are kept, so that late
+// installation results can still be verified.
+const sessionRetention = 30 * 24 * time.Hour
 
 // hostIDLen is the length of the random hostId of each BPP.
 const hostIDLen = 16
@@ -251,6 +256,11 @@ func (s *Server) sweep(ctx context.Context) {
 		if err := s.expire(ctx, sess); err != nil {
 			s.log.Warn("session sweep", "txid", sess.TxID, "err", err)
 		}
+	}
+	if n, err := s.db.deleteEndedSessions(ctx, now.Add(-sessionRetention)); err != nil {
+		s.log.Warn("session sweep", "err", err)
+	} else if n > 0 {
+		s.log.Debug("old sessions deleted", "sessions", n)
 	}
 }
 
@@ -731,8 +741,11 @@ func (s *Server) installNotification(ctx context.Context, raw []byte) error {
 			return err
 		}
 		held := p.State == StateDownloaded && p.SessionTxID == sess.TxID
+		// A late result (the session expired or was superseded meanwhile)
+		// counts if this session did deliver the package.
+		late := p.State == StateReleased && sess.OtPKEUICC != nil
 		switch {
-		case success && (held || p.State == StateReleased):
+		case success && (held || late):
 			if _, err := s.db.transition(ctx, tx, p.ICCID, EventInstalled, s.now(), func(p *profileRow) error {
 				p.DeviceEID, p.SessionTxID = sess.EID, ""
 				return nil

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/mobileplans/mobileplans/esim/es9"
@@ -17,13 +19,13 @@ const fuzzToken = "fuzz-token"
 
 // fuzzServer is a Server for the fuzz targets, answering without TLS
 // (ES2+ with the bearer token).
-func fuzzServer(f *testing.F) (*Server, http.Handler) {
+func fuzzServer(f testing.TB) (*Server, http.Handler) {
 	f.Helper()
 	p, err := pki.Generate(pki.Options{SMDPHost: testHost})
 	if err != nil {
 		f.Fatal(err)
 	}
-	srv, err := New(context.Background(), Config{PKI: p, InventorySize: 2, OperatorToken: fuzzToken})
+	srv, err := New(context.Background(), Config{PKI: p, InventorySize: 2, OperatorToken: fuzzToken, DBPath: fastDBPath(f)})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -57,6 +59,20 @@ func fuzzPost(t *testing.T, h http.Handler, path string, body []byte) int {
 		t.Fatalf("%s: HTTP %d for %q: %s", path, rec.Code, body, rec.Body.Bytes())
 	}
 	return rec.Code
+}
+
+// fastDBPath puts the fuzz database on a RAM file system when there is one:
+// the many commits of a fuzz run would otherwise wait for slow disk syncs
+// at every WAL checkpoint.
+func fastDBPath(tb testing.TB) string {
+	dir := tb.TempDir()
+	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
+		if d, err := os.MkdirTemp("/dev/shm", "smdp-fuzz-*"); err == nil {
+			tb.Cleanup(func() { os.RemoveAll(d) })
+			dir = d
+		}
+	}
+	return filepath.Join(dir, "smdp.db")
 }
 
 func es9Paths() []string {

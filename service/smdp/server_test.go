@@ -325,7 +325,7 @@ func TestCancelSessionBeforeAuthentication(t *testing.T) {
 		t.Fatal(asr.Err())
 	}
 	// The card's refusal (no session on the card) cannot be verified.
-	wantStatus(t, s.postCancel(ctx, rsp.CancelSessionResponse{Error: rsp.CancelSessionErrorCode(5)}), es9.StatusEUICCSignatureInvalid())
+	wantStatus(t, s.postCancel(ctx, rsp.CancelSessionResponse{Error: rsp.CancelSessionInvalidTransactionID}), es9.StatusEUICCSignatureInvalid())
 	if err := s.cancel(ctx, rsp.CancelPostponed); err != nil {
 		t.Fatal(err)
 	}

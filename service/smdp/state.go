@@ -38,16 +38,6 @@ func States() []State {
 		StateDownloaded, StateInstalled, StateError}
 }
 
-// valid reports whether s is one of the defined states.
-func (s State) valid() bool {
-	for _, v := range States() {
-		if s == v {
-			return true
-		}
-	}
-	return false
-}
-
 // Event is what happens to a profile order; Transition says where it leads.
 type Event string
 

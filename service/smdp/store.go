@@ -563,6 +563,16 @@ func (s *store) expiredSessions(ctx context.Context, q queryer, now time.Time) (
 	return out, nil
 }
 
+// deleteEndedSessions removes sessions that ended before t.
+func (s *store) deleteEndedSessions(ctx context.Context, t time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE state NOT IN (?, ?, ?) AND ended_at > 0 AND ended_at < ?`,
+		string(sessInitiated), string(sessAuthenticated), string(sessDelivered), millis(t))
+	if err != nil {
+		return 0, fmt.Errorf("smdp: delete old sessions: %w", err)
+	}
+	return res.RowsAffected()
+}
+
 // ---- notifications ----
 
 // notificationRow is a received notification.
