@@ -101,7 +101,7 @@ func newDownloadRig(t testing.TB) *dlRig {
 	_, port, _ := net.SplitHostPort(bound)
 	addr := net.JoinHostPort("localhost", port)
 	faults := &smdp.Faults{}
-	srv, err := smdp.New(ctx, smdp.Config{PKI: p, Address: addr, DBPath: filepath.Join(dir, "smdp.db"), Faults: faults, InventorySize: 20})
+	srv, err := smdp.New(ctx, smdp.Config{PKI: p, Address: addr, DBPath: filepath.Join(dir, "smdp.db"), Faults: faults, InventorySize: 300})
 	if err != nil {
 		t.Fatal(err)
 	}
