@@ -21,6 +21,7 @@ import (
 	"github.com/mobileplans/mobileplans/esim/lpa"
 	"github.com/mobileplans/mobileplans/esim/pki"
 	"github.com/mobileplans/mobileplans/modem/sim"
+	"github.com/mobileplans/mobileplans/modem/simcard"
 	"github.com/mobileplans/mobileplans/service/smdp"
 )
 
@@ -42,7 +43,7 @@ type dlRig struct {
 // after armed STORE DATA commands of a load, the card resets before taking
 // the next one.
 type resettableCard struct {
-	simCard
+	simcard.Card
 	mu      sync.Mutex
 	loading bool
 	seen    int
@@ -69,7 +70,7 @@ func (c *resettableCard) Transmit(cmd []byte) []byte {
 			c.Card.Reset()
 		}
 	}
-	return c.simCard.Transmit(cmd)
+	return c.Card.Transmit(cmd)
 }
 
 func newDownloadRig(t testing.TB) *dlRig {
@@ -86,7 +87,7 @@ func newDownloadRig(t testing.TB) *dlRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc := &resettableCard{simCard: simCard{card}}
+	rc := &resettableCard{Card: simcard.New(card)}
 	m := sim.New(rc, sim.Options{})
 	dev, err := m.ServePTY(ctx)
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/mobileplans/mobileplans/esim/rsp"
 	"github.com/mobileplans/mobileplans/modem/at"
 	"github.com/mobileplans/mobileplans/modem/sim"
+	"github.com/mobileplans/mobileplans/modem/simcard"
 )
 
 // rig is a simulated modem served on a real pty, reached by the CLI through
@@ -44,7 +45,7 @@ func newRigWith(t testing.TB, opts euicc.Options) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := sim.New(simCard{card}, sim.Options{})
+	m := sim.New(simcard.New(card), sim.Options{})
 	ctx, cancel := context.WithCancel(context.Background())
 	dev, err := m.ServePTY(ctx)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/mobileplans/mobileplans/esim/lpa"
 	"github.com/mobileplans/mobileplans/modem/at"
 	"github.com/mobileplans/mobileplans/modem/sim"
+	"github.com/mobileplans/mobileplans/modem/simcard"
 )
 
 // options are the global flags shared by every command.
@@ -205,7 +206,7 @@ func (s *session) startSim(ctx context.Context, statePath string) (string, error
 	if err != nil {
 		return "", fmt.Errorf("simulated eUICC: %w", err)
 	}
-	m := sim.New(simCard{card}, sim.Options{Logger: s.o.log})
+	m := sim.New(simcard.New(card), sim.Options{Logger: s.o.log})
 	simCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	path, err := m.ServePTY(simCtx)
 	if err != nil {

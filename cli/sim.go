@@ -10,6 +10,7 @@ import (
 
 	"github.com/mobileplans/mobileplans/esim/euicc"
 	"github.com/mobileplans/mobileplans/modem/sim"
+	"github.com/mobileplans/mobileplans/modem/simcard"
 )
 
 func newSimCommand(o *options) *cobra.Command {
@@ -51,7 +52,7 @@ use it: mobileplans --device PATH, lpac's AT driver, or ModemManager.`,
 				defer f.Close()
 				opts.Log = f
 			}
-			m := sim.New(simCard{card}, opts)
+			m := sim.New(simcard.New(card), opts)
 			path, err := m.ServePTY(ctx)
 			if err != nil {
 				return fmt.Errorf("simulated modem: %w", err)

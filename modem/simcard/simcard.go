@@ -1,15 +1,18 @@
-package cli
+package simcard
 
 import (
 	"github.com/mobileplans/mobileplans/esim/euicc"
 	"github.com/mobileplans/mobileplans/modem/sim"
 )
 
-// simCard adapts the simulated eUICC to the simulated modem's Card
-// interface; the two packages stay independent of each other.
-type simCard struct{ *euicc.Card }
+// Card adapts *euicc.Card to sim.Card.
+type Card struct{ *euicc.Card }
 
-func (c simCard) Active() (sim.ActiveProfile, bool) {
+// New returns the adapter for c.
+func New(c *euicc.Card) Card { return Card{c} }
+
+// Active reports the enabled profile in the modem's terms.
+func (c Card) Active() (sim.ActiveProfile, bool) {
 	a, ok := c.Card.Active()
 	if !ok {
 		return sim.ActiveProfile{}, false
@@ -22,3 +25,5 @@ func (c simCard) Active() (sim.ActiveProfile, bool) {
 		ProfileName: a.ProfileName,
 	}, true
 }
+
+var _ sim.Card = Card{}
