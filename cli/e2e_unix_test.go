@@ -67,11 +67,16 @@ func (r *rig) run(args ...string) (int, string, string) {
 
 func runCLI(t testing.TB, args ...string) (int, string, string) {
 	t.Helper()
+	// Never touch the user's own test PKI from a test.
+	return runCLIRaw(t, append([]string{"--test-pki", filepath.Join(t.TempDir(), "pki")}, args...)...)
+}
+
+// runCLIRaw runs the CLI with exactly args.
+func runCLIRaw(t testing.TB, args ...string) (int, string, string) {
+	t.Helper()
 	var out, errOut bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	// Never touch the user's own test PKI from a test.
-	args = append([]string{"--test-pki", filepath.Join(t.TempDir(), "pki")}, args...)
 	code := Execute(ctx, args, &out, &errOut)
 	return code, out.String(), errOut.String()
 }

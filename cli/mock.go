@@ -17,13 +17,56 @@ import (
 	"github.com/mobileplans/mobileplans/esim/lpa"
 	"github.com/mobileplans/mobileplans/esim/rsp"
 	"github.com/mobileplans/mobileplans/service/smdp"
+	"github.com/mobileplans/mobileplans/service/stack"
 )
 
 func newMockCommand(o *options) *cobra.Command {
+	var dir string
+	var noModem bool
 	m := &cobra.Command{
 		Use:   "mock",
-		Short: "The bundled network side for tests and demos (SM-DP+, orders)",
+		Short: "The bundled network side for tests and demos: run it all, or one part (smdp, order)",
+		Long: `Without a subcommand: start the whole bundled stack on loopback (SM-DP+, discovery service,
+a simulated modem with a simulated eUICC on a pty), print every address, and stop cleanly on Ctrl-C.
+Everything uses real TLS from generated CAs whose certificate files are printed too.`,
+		Args: exactArgs(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			if dir == "" {
+				d, err := defaultDataPath("stack")
+				if err != nil {
+					return err
+				}
+				dir = d
+			}
+			st, err := stack.Start(ctx, stack.Config{Dir: dir, NoModem: noModem, Logger: o.log})
+			if err != nil {
+				return err
+			}
+			eps := st.Endpoints()
+			if err := o.p.result(map[string]any{"dir": dir, "endpoints": eps}, func(w io.Writer) {
+				fmt.Fprintf(w, "mobileplans mock stack (state in %s)\n", dir)
+				for _, e := range eps {
+					fmt.Fprintf(w, "  %-32s %s\n", e.Name, e.URL)
+				}
+				if st.ModemPath != "" {
+					fmt.Fprintf(w, "try: mobileplans --device %s --trust-ci %s chip info\n", st.ModemPath, st.CIFile)
+				}
+				fmt.Fprintln(w, "Ctrl-C stops it.")
+			}); err != nil {
+				_ = st.Close()
+				return err
+			}
+			<-ctx.Done()
+			if err := st.Close(); err != nil {
+				return fmt.Errorf("stopping the stack: %w", err)
+			}
+			fmt.Fprintln(o.errOut, "stack stopped")
+			return nil
+		},
 	}
+	m.Flags().StringVar(&dir, "dir", "", "state directory of the stack (default <config dir>/mobileplans/stack)")
+	m.Flags().BoolVar(&noModem, "no-modem", false, "do not start the simulated modem")
 	m.AddCommand(newMockSMDPCommand(o), newMockOrderCommand(o))
 	return m
 }
