@@ -269,7 +269,7 @@ func (d *downloadRun) fail(ctx context.Context, step Step, err error, def rsp.Ca
 			d.dropCache(ctx)
 		}
 	}
-	d.log.WarnContext(ctx, "download failed", "step", string(step), "error", err)
+	d.log.InfoContext(ctx, "download failed", "step", string(step), "error", err)
 	return de
 }
 
