@@ -19,6 +19,7 @@ import (
 	"github.com/mobileplans/mobileplans/modem/sim"
 	"github.com/mobileplans/mobileplans/modem/simcard"
 	"github.com/mobileplans/mobileplans/service/discovery"
+	"github.com/mobileplans/mobileplans/service/operator"
 	"github.com/mobileplans/mobileplans/service/smdp"
 	"github.com/mobileplans/mobileplans/service/webca"
 )
@@ -37,6 +38,11 @@ type Config struct {
 	Host string
 	// NoModem skips the simulated modem (a real modem is used).
 	NoModem bool
+	// PortalHost is the host name of the operator portal as browsers see
+	// it (and the callback host the bridge accepts); empty means
+	// localhost. A browser must resolve it to Host (for example with
+	// Chromium's --host-resolver-rules).
+	PortalHost string
 	// Logger receives the services' logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -57,6 +63,10 @@ type Stack struct {
 
 	Discovery    *discovery.Service
 	DiscoveryURL string
+
+	Operator  *operator.Operator
+	PortalURL string // Contoso Cellular's launch URL
+	MOAPIURL  string // its MO API base (…/v1)
 
 	Card      *euicc.Card
 	Modem     *sim.Modem
@@ -107,6 +117,12 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	s.WebCAFile = webca.CertPath(filepath.Join(cfg.Dir, "webca"))
 
 	if err := s.startSMDP(sctx, cfg); err != nil {
+		return nil, err
+	}
+	if cfg.PortalHost == "" {
+		cfg.PortalHost = "localhost"
+	}
+	if err := s.startOperator(sctx, cfg, hosts); err != nil {
 		return nil, err
 	}
 	if err := s.startDiscovery(sctx, cfg, hosts); err != nil {
@@ -167,6 +183,13 @@ func (s *Stack) startDiscovery(ctx context.Context, cfg Config, hosts []string) 
 		Logger:      cfg.Logger.With("service", "discovery"),
 		Seed:        true,
 		MOClientTLS: &tls.Config{Certificates: []tls.Certificate{client}, RootCAs: s.WebCA.Pool(), MinVersion: tls.VersionTLS12},
+		// Point Contoso at the bundled operator.
+		Overrides: map[string]discovery.Override{discovery.ContosoID: {
+			PortalURL:    s.PortalURL,
+			CallbackHost: cfg.PortalHost,
+			MOBaseURL:    s.MOAPIURL,
+			OffersURI:    s.MOAPIURL + "/",
+		}},
 	})
 	if err != nil {
 		ln.Close()
@@ -188,9 +211,15 @@ func (s *Stack) serve(ln net.Listener, h http.Handler, hosts []string) error {
 		ln.Close()
 		return err
 	}
+	s.serveTLS(ln, h, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	return nil
+}
+
+// serveTLS serves h on ln with the TLS configuration tc until Close.
+func (s *Stack) serveTLS(ln net.Listener, h http.Handler, tc *tls.Config) {
 	hs := &http.Server{
 		Handler:           h,
-		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+		TLSConfig:         tc,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
@@ -202,6 +231,59 @@ func (s *Stack) serve(ln net.Listener, h http.Handler, hosts []string) error {
 			s.log.Error("stack: server stopped", "address", ln.Addr().String(), "err", err)
 		}
 	}()
+}
+
+// startOperator starts Contoso Cellular: the portal and the MO API on their
+// own listeners, ordering from the stack's SM-DP+ over ES2+ with a client
+// certificate of the test CI.
+func (s *Stack) startOperator(ctx context.Context, cfg Config, hosts []string) error {
+	opCert, err := smdp.IssueOperatorCertificate(s.PKI, "Contoso Cellular", time.Now())
+	if err != nil {
+		return fmt.Errorf("stack: operator ES2+ certificate: %w", err)
+	}
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
+		RootCAs: s.PKI.RootPool(), Certificates: []tls.Certificate{opCert}, MinVersion: tls.VersionTLS12}}}
+	es2, err := operator.NewES2Client("https://"+s.SMDPAddress, hc, operator.ES2Logger(cfg.Logger.With("service", "operator-es2")))
+	if err != nil {
+		return fmt.Errorf("stack: %w", err)
+	}
+	portalLn, _, err := listen(ctx, cfg.Host)
+	if err != nil {
+		return err
+	}
+	moLn, moAddr, err := listen(ctx, cfg.Host)
+	if err != nil {
+		portalLn.Close()
+		return err
+	}
+	_, port, _ := net.SplitHostPort(portalLn.Addr().String())
+	s.PortalURL = "https://" + net.JoinHostPort(cfg.PortalHost, port) + "/mobileplans"
+	s.MOAPIURL = "https://" + moAddr + "/v1"
+	op, err := operator.New(ctx, operator.Config{
+		DBPath:          filepath.Join(cfg.Dir, "operator.db"),
+		Logger:          cfg.Logger.With("service", "operator"),
+		Orders:          es2,
+		PortalBaseURL:   s.PortalURL,
+		MOClientCAs:     s.WebCA.Pool(),
+		MOClientSubject: MPSClientSubject,
+	})
+	if err != nil {
+		portalLn.Close()
+		moLn.Close()
+		return fmt.Errorf("stack: operator: %w", err)
+	}
+	s.closers = append(s.closers, op.Close)
+	s.Operator = op
+	if err := s.serve(portalLn, op.PortalHandler(), append([]string{cfg.PortalHost}, hosts...)); err != nil {
+		moLn.Close()
+		return err
+	}
+	moCert, err := s.WebCA.ServerCert(hosts...)
+	if err != nil {
+		moLn.Close()
+		return err
+	}
+	s.serveTLS(moLn, op.MOAPIHandler(), operator.MOServerTLSConfig(moCert))
 	return nil
 }
 
@@ -232,6 +314,9 @@ func (s *Stack) Endpoints() []Endpoint {
 	}
 	if s.Discovery != nil {
 		out = append(out, Endpoint{"discovery service", s.DiscoveryURL})
+	}
+	if s.Operator != nil {
+		out = append(out, Endpoint{"Contoso Cellular portal", s.PortalURL}, Endpoint{"Contoso Cellular MO API", s.MOAPIURL})
 	}
 	if s.ModemPath != "" {
 		out = append(out, Endpoint{"simulated modem (AT)", s.ModemPath})

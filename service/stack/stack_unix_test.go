@@ -5,6 +5,7 @@ package stack
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"net/http"
 	"slices"
 	"testing"
@@ -30,7 +31,7 @@ func TestStackJourneyAndRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if len(s.Endpoints()) != 5 {
+	if len(s.Endpoints()) != 7 {
 		t.Errorf("endpoints %+v", s.Endpoints())
 	}
 
@@ -41,6 +42,24 @@ func TestStackJourneyAndRestart(t *testing.T) {
 	}
 	if !slices.ContainsFunc(list.Operators, func(o discovery.OperatorSummary) bool { return o.ID == discovery.ContosoID }) {
 		t.Fatalf("Contoso not offered: %+v", list)
+	}
+
+	// Contoso's entry points at the bundled operator: its portal answers
+	// over the web CA, and a balance request goes through the discovery
+	// service to the operator's MO API over mutual TLS (which does not
+	// know this ICCID: 404 from the MO, passed on).
+	resp, err := hc.Get(s.PortalURL + "?eid=89049032123451234512345678901235&imei=490154203237518&location=US&market=US&transactionId=t1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("portal: %s", resp.Status)
+	}
+	_, err = discovery.NewClient(s.DiscoveryURL, hc).Balance(ctx, "89001010000000099990", "US")
+	var apiErr *discovery.APIError
+	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusNotFound || apiErr.Code != "sim_not_found" {
+		t.Fatalf("balance of an unknown line: %v", err)
 	}
 
 	opCert, err := smdp.IssueOperatorCertificate(s.PKI, "stack test operator", time.Now())
