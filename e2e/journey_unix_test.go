@@ -1,0 +1,251 @@
+//go:build unix
+
+package e2e
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mobileplans/mobileplans/esim/apdu"
+	"github.com/mobileplans/mobileplans/esim/lpa"
+	"github.com/mobileplans/mobileplans/esim/rsp"
+	"github.com/mobileplans/mobileplans/modem/at"
+	"github.com/mobileplans/mobileplans/service/stack"
+	"github.com/mobileplans/mobileplans/ui/portal"
+	"github.com/mobileplans/mobileplans/ui/portal/browsertest"
+)
+
+const portalHost = "portal.contoso.test"
+
+type journey struct {
+	t       *testing.T
+	ctx     context.Context
+	st      *stack.Stack
+	browser *browsertest.Browser
+	lpa     *lpa.Client
+	es9     *lpa.ES9Client
+	portal  string // launch URL as the browser sees it
+}
+
+func newJourney(t *testing.T) *journey {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	st, err := stack.Start(ctx, stack.Config{Dir: t.TempDir(), PortalHost: portalHost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	caPEM, err := os.ReadFile(st.WebCAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(st.PortalURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := browsertest.New(ctx, browsertest.Options{
+		AllowedHost: portalHost,
+		RootCAs:     caPEM,
+		HostMap:     map[string]string{portalHost: net.JoinHostPort("127.0.0.1", u.Port())},
+	})
+	if errors.Is(err, browsertest.ErrUnavailable) {
+		t.Skipf("headless Chromium not available (install chromium and libnss3-tools): %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	m, err := at.Open(ctx, at.Config{Device: st.ModemPath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+	c, err := lpa.New(ctx, apdu.Opener(m.OpenChannel), lpa.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	pool, err := lpa.TrustPool(st.PKI.CI.Cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	es9c, err := lpa.NewES9Client(lpa.ES9Options{RootCAs: pool})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Host = portalHost
+	return &journey{t: t, ctx: ctx, st: st, browser: b, lpa: c, es9: es9c, portal: u.String()}
+}
+
+// do runs JavaScript in the page (form filling and clicks).
+func (j *journey) do(js string) {
+	j.t.Helper()
+	if err := j.browser.Eval(j.ctx, js, nil); err != nil {
+		j.t.Fatalf("%s: %v", js, err)
+	}
+}
+
+// waitFor polls a JS expression until it is true (page loads after form
+// posts), failing at the context's deadline.
+func (j *journey) waitFor(expr string) {
+	j.t.Helper()
+	for {
+		var ok bool
+		if err := j.browser.Eval(j.ctx, "!!("+expr+")", &ok); err == nil && ok {
+			return
+		}
+		select {
+		case <-j.ctx.Done():
+			j.t.Fatalf("waiting for %s: %v", expr, j.ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// nextCall returns the next bridge call the page made, parsed by the host
+// side with the frame origin check.
+func (j *journey) nextCall() (portal.Call, error) {
+	j.t.Helper()
+	for {
+		select {
+		case m, ok := <-j.browser.Calls():
+			if !ok {
+				j.t.Fatal("browser closed")
+			}
+			c, err := m.Parse(portalHost)
+			if _, names := c.(*portal.ScriptNames); err == nil && names {
+				continue
+			}
+			return c, err
+		case <-j.ctx.Done():
+			j.t.Fatal("no bridge call from the portal")
+		}
+	}
+}
+
+// buy goes through the portal: sign up, pick plan, accept, buy.
+func (j *journey) buy(plan, delivery string) {
+	j.t.Helper()
+	eid, err := j.lpa.EID(j.ctx)
+	if err != nil {
+		j.t.Fatal(err)
+	}
+	q := url.Values{"eid": {string(eid)}, "imei": {"490154203237518"}, "location": {"US"}, "market": {"us"}, "transactionId": {"e2e/1.0"}, "futureParam": {"x"}}
+	if err := j.browser.Open(j.ctx, j.portal+"?"+q.Encode()); err != nil {
+		j.t.Fatal(err)
+	}
+	j.waitFor(`document.querySelector("#signup-link")`)
+	j.do(`document.querySelector("#signup-link").click()`)
+	j.waitFor(`document.querySelector("#signup-form")`)
+	j.do(`document.querySelector("#name").value="Ada"; document.querySelector("#email").value="ada@example.test";
+		document.querySelector("#password").value="correct horse"; document.querySelector("#signup-submit").click()`)
+	j.waitFor(`document.querySelector("#plan-radio-` + plan + `")`)
+	j.do(`document.querySelector("#plan-radio-` + plan + `").click(); document.querySelector("#next").click()`)
+	j.waitFor(`document.querySelector("#accept-terms")`)
+	j.do(`document.querySelector("#delivery-` + delivery + `").click(); document.querySelector("#accept-terms").click(); document.querySelector("#buy").click()`)
+	j.waitFor(`document.querySelector("#page-confirmation")`)
+}
+
+// TestInlineDownloadInChromium is the "new eSIM line, inline download"
+// scenario: the page hands an activation code to the bridge, the host
+// downloads and enables the profile over the pty, and reports the
+// registration and activation results back into the page.
+func TestInlineDownloadInChromium(t *testing.T) {
+	j := newJourney(t)
+	j.buy("prepaid-5gb", "now")
+	call, err := j.nextCall()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pd, ok := call.(*portal.ProfileDownload)
+	if !ok || pd.DelayMinutes != nil {
+		t.Fatalf("bridge call %#v, want an immediate notifyProfileDownload", call)
+	}
+	if strings.HasPrefix(pd.ActivationCode, "LPA:") {
+		t.Errorf("portal handed over %q: mobile-plans.md 3.4 forbids the LPA: prefix", pd.ActivationCode)
+	}
+	ac, err := lpa.ParseActivationCode(pd.ActivationCode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := j.lpa.Download(j.ctx, j.es9, ac, lpa.DownloadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.lpa.Enable(j.ctx, rsp.ProfileID{ICCID: res.ICCID}, true); err != nil {
+		t.Fatal(err)
+	}
+	// Read back the script names the page registered and call them.
+	var names struct{ Reg, Act string }
+	j.do(`0`)
+	if err := j.browser.Eval(j.ctx, `({Reg: MobilePlansInlineOperations.registrationChangedScript, Act: MobilePlansInlineOperations.profileActivationCompleteScript})`, &names); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := portal.RegistrationScript(names.Reg, portal.RegistrationArgs{State: portal.RegistrationHome, ICCID: string(res.ICCID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	act, err := portal.ActivationScript(names.Act, portal.ActivationArgs{Result: portal.ActivationSuccess, ICCID: string(res.ICCID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.do(reg)
+	j.do(act)
+	var got struct{ Reg, RegICCID, Act, ActICCID string }
+	if err := j.browser.Eval(j.ctx, `({Reg: document.querySelector("#registration-status").dataset.state,
+		RegICCID: document.querySelector("#registration-status").dataset.iccid,
+		Act: document.querySelector("#activation-status").dataset.result,
+		ActICCID: document.querySelector("#activation-status").dataset.iccid})`, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Reg != "home" || got.Act != "success" || got.RegICCID != string(res.ICCID) || got.ActICCID != string(res.ICCID) {
+		t.Fatalf("page shows %+v after the results for %s", got, res.ICCID)
+	}
+	if p, err := j.lpa.Profile(j.ctx, res.ICCID); err != nil || p.State != rsp.ProfileEnabled {
+		t.Fatalf("profile on the eUICC: %+v %v", p, err)
+	}
+	if png, err := j.browser.Screenshot(j.ctx); err == nil && os.Getenv("E2E_SCREENSHOTS") != "" {
+		_ = os.WriteFile(os.Getenv("E2E_SCREENSHOTS")+"/confirmation.png", png, 0o644)
+	}
+}
+
+// TestCancelledPurchaseInChromium: cancel on the review page hands back
+// notifyCancelledPurchase and nothing is downloaded.
+func TestCancelledPurchaseInChromium(t *testing.T) {
+	j := newJourney(t)
+	before, err := j.lpa.Profiles(j.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eid, _ := j.lpa.EID(j.ctx)
+	if err := j.browser.Open(j.ctx, j.portal+"?eid="+string(eid)+"&location=US&market=US&transactionId=c1"); err != nil {
+		t.Fatal(err)
+	}
+	j.waitFor(`document.querySelector("#cancel")`)
+	j.do(`document.querySelector("#cancel").click()`)
+	call, err := j.nextCall()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, ok := call.(*portal.CancelledPurchase)
+	if !ok {
+		t.Fatalf("bridge call %#v, want notifyCancelledPurchase", call)
+	}
+	if cp.Meta.UserAccount != "bailed" {
+		t.Errorf("cancel metadata %+v", cp.Meta)
+	}
+	after, err := j.lpa.Profiles(j.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != len(before) {
+		t.Fatalf("profiles changed by a cancelled purchase: %d -> %d", len(before), len(after))
+	}
+}
