@@ -289,3 +289,98 @@ func TestLegacyDataMartInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestDeferredDownloadThenCancelInChromium: "install later" hands over a
+// deferred download with its delay; the scheduled download is then
+// cancelled from the page with the operation context the bridge returned.
+func TestDeferredDownloadThenCancelInChromium(t *testing.T) {
+	j := newJourney(t)
+	j.buy("prepaid-5gb", "later")
+	call, err := j.nextCall()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pd, ok := call.(*portal.ProfileDownload)
+	if !ok || pd.DelayMinutes == nil || *pd.DelayMinutes <= 0 || pd.ContextID == "" {
+		t.Fatalf("bridge call %#v, want a deferred notifyProfileDownload", call)
+	}
+	if _, err := lpa.ParseActivationCode(pd.ActivationCode); err != nil {
+		t.Fatal(err)
+	}
+	j.waitFor(`document.querySelector("#cancel-scheduled")`)
+	j.do(`document.querySelector("#cancel-scheduled").click()`)
+	call, err = j.nextCall()
+	if err != nil {
+		t.Fatal(err)
+	}
+	oc, ok := call.(*portal.OperationCancel)
+	if !ok || oc.ContextID != pd.ContextID {
+		t.Fatalf("bridge call %#v, want notifyOperationCancel of %s", call, pd.ContextID)
+	}
+}
+
+// TestAsyncActivationInChromium: a plan with asynchronous activation hands
+// over notifyPurchaseWithProfileDownload with a registration interval.
+func TestAsyncActivationInChromium(t *testing.T) {
+	j := newJourney(t)
+	j.buy("business-20gb", "now")
+	call, err := j.nextCall()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, ok := call.(*portal.PurchaseWithProfileDownload)
+	if !ok || pw.NetworkRegistrationInterval <= 0 {
+		t.Fatalf("bridge call %#v, want notifyPurchaseWithProfileDownload", call)
+	}
+	ac, err := lpa.ParseActivationCode(pw.ActivationCode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.lpa.Download(j.ctx, j.es9, ac, lpa.DownloadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTopUpInChromium: after buying a prepaid line, a new launch that names
+// its ICCID offers "Add data"; buying a top-up hands back
+// notifyBalanceAddition with that ICCID.
+func TestTopUpInChromium(t *testing.T) {
+	j := newJourney(t)
+	j.buy("prepaid-5gb", "now")
+	call, err := j.nextCall()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pd, ok := call.(*portal.ProfileDownload)
+	if !ok {
+		t.Fatalf("bridge call %#v", call)
+	}
+	ac, err := lpa.ParseActivationCode(pd.ActivationCode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := j.lpa.Download(j.ctx, j.es9, ac, lpa.DownloadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	iccid := string(res.ICCID)
+	eid, _ := j.lpa.EID(j.ctx)
+	q := url.Values{"eid": {string(eid)}, "iccids": {iccid}, "location": {"US"}, "market": {"US"}, "transactionId": {"topup-1"}}
+	if err := j.browser.Open(j.ctx, j.portal+"?"+q.Encode()); err != nil {
+		t.Fatal(err)
+	}
+	j.waitFor(`document.querySelector("#signin-form")`)
+	j.do(`document.querySelector("#email").value="ada@example.test"; document.querySelector("#password").value="correct horse"; document.querySelector("#signin-submit").click()`)
+	j.waitFor(`document.querySelector("#topup-` + iccid + `")`)
+	j.do(`document.querySelector("#topup-` + iccid + `").click()`)
+	j.waitFor(`document.querySelector("#buy-topup")`)
+	j.do(`document.querySelector("input[id^=topup-radio-]").click(); document.querySelector("#buy-topup").click()`)
+	call, err = j.nextCall()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ba, ok := call.(*portal.BalanceAddition)
+	if !ok || ba.ICCID != iccid {
+		t.Fatalf("bridge call %#v, want notifyBalanceAddition for %s", call, iccid)
+	}
+}
