@@ -384,3 +384,80 @@ func TestTopUpInChromium(t *testing.T) {
 		t.Fatalf("bridge call %#v, want notifyBalanceAddition for %s", call, iccid)
 	}
 }
+
+// TestFailedDownloadRelaunchInChromium: the download fails (the card is
+// busy), the portal is launched again with the X-MP-LPAError-* headers of
+// mobile-plans.md 3.1, shows the failure and hands the same activation code
+// over again, and the retry installs the profile.
+func TestFailedDownloadRelaunchInChromium(t *testing.T) {
+	j := newJourney(t)
+	j.buy("prepaid-5gb", "now")
+	call, err := j.nextCall()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pd, ok := call.(*portal.ProfileDownload)
+	if !ok {
+		t.Fatalf("bridge call %#v", call)
+	}
+	ac, err := lpa.ParseActivationCode(pd.ActivationCode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.st.Modem.SetCardBusy(0x6F00)
+	_, err = j.lpa.Download(j.ctx, j.es9, ac, lpa.DownloadOptions{})
+	j.st.Modem.SetCardBusy(0)
+	if err == nil {
+		t.Fatal("download succeeded on a busy card")
+	}
+	// The ICCID the app had been told to install comes from the SM-DP+'s
+	// order (the portal knows it as the order's line).
+	var iccid string
+	profiles, perr := j.st.SMDP.Profiles(j.ctx)
+	if perr != nil {
+		t.Fatal(perr)
+	}
+	for _, p := range profiles {
+		if p.MatchingID == ac.MatchingID {
+			iccid = p.ICCID
+		}
+	}
+	if iccid == "" {
+		t.Fatal("order not found at the SM-DP+")
+	}
+	eid, _ := j.lpa.EID(j.ctx)
+	q := url.Values{"eid": {string(eid)}, "location": {"US"}, "market": {"US"}, "transactionId": {"retry-1"}}
+	hdr := map[string][]string{
+		"X-MP-LPAError-Codes":      {"CardBusy"},
+		"X-MP-LPAError-TimeStamps": {time.Now().UTC().Format("1/2/2006 3:04:05 PM")},
+		"X-MP-LPAError-ICCIDs":     {iccid},
+	}
+	if err := j.browser.OpenWithHeaders(j.ctx, j.portal+"?"+q.Encode(), hdr); err != nil {
+		t.Fatal(err)
+	}
+	j.waitFor(`document.querySelector("#lpa-error")`)
+	var codes string
+	if err := j.browser.Eval(j.ctx, `document.querySelector("#lpa-error").dataset.codes`, &codes); err != nil || !strings.Contains(codes, "CardBusy") {
+		t.Fatalf("failure notice codes %q (%v)", codes, err)
+	}
+	// Retrying needs the buyer's session: sign in, then retry.
+	j.waitFor(`document.querySelector("#signin-form")`)
+	j.do(`document.querySelector("#email").value="ada@example.test"; document.querySelector("#password").value="correct horse"; document.querySelector("#signin-submit").click()`)
+	j.waitFor(`document.querySelector("#retry-download")`)
+	j.do(`document.querySelector("#retry-download").click()`)
+	call, err = j.nextCall()
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, ok := call.(*portal.ProfileDownload)
+	if !ok || again.ActivationCode != pd.ActivationCode {
+		t.Fatalf("retry hand-back %#v, want the same activation code", call)
+	}
+	res, err := j.lpa.Download(j.ctx, j.es9, ac, lpa.DownloadOptions{})
+	if err != nil {
+		t.Fatalf("retry download: %v", err)
+	}
+	if string(res.ICCID) != iccid {
+		t.Fatalf("retry installed %s, want %s", res.ICCID, iccid)
+	}
+}

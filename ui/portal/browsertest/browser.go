@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"sync"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -297,6 +299,30 @@ func run[T any](ctx context.Context, b *Browser, a chromedp.Action[T]) (T, error
 func (b *Browser) Open(ctx context.Context, url string) error {
 	if _, err := run(ctx, b, func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
 		return chromedp.Void{}, chromedp.Do(ctx, chromedp.Navigate(url))
+	}); err != nil {
+		return fmt.Errorf("browsertest: open %s: %w", url, err)
+	}
+	return nil
+}
+
+// OpenWithHeaders navigates like Open and sends headers with the
+// navigation request (the app's launch headers, e.g. X-MP-LPAError-*); they
+// are cleared again once the page has loaded.
+func (b *Browser) OpenWithHeaders(ctx context.Context, url string, headers http.Header) error {
+	h := network.Headers{}
+	for k, v := range headers {
+		h[k] = strings.Join(v, ",")
+	}
+	if _, err := run(ctx, b, func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		if _, err := cdp.Call(ctx, t, network.Enable, network.EnableParams{}); err != nil {
+			return chromedp.Void{}, err
+		}
+		if _, err := cdp.Call(ctx, t, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: h}); err != nil {
+			return chromedp.Void{}, err
+		}
+		navErr := chromedp.Do(ctx, chromedp.Navigate(url))
+		_, err := cdp.Call(ctx, t, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{}})
+		return chromedp.Void{}, errors.Join(navErr, err)
 	}); err != nil {
 		return fmt.Errorf("browsertest: open %s: %w", url, err)
 	}
