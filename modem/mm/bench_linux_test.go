@@ -1,0 +1,52 @@
+package mm_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/mobileplans/mobileplans/esim/apdu"
+	"github.com/mobileplans/mobileplans/modem/mm"
+	"github.com/mobileplans/mobileplans/modem/mm/mmtest"
+)
+
+// BenchmarkTransmit measures one APDU round trip to the simulated eUICC
+// through ModemManager: through Modem.Command (--debug) and through the
+// inhibited device's AT port, each with a short command (GET EID) and a
+// full 255-byte STORE DATA block.
+func BenchmarkTransmit(b *testing.B) {
+	getEID := []byte{0x80, 0xE2, 0x91, 0x00, 0x06, 0xBF, 0x3E, 0x03, 0x5C, 0x01, 0x5A}
+	// A 255-byte block of an unknown ES10 request: the card refuses it,
+	// which costs the same transport.
+	block := append([]byte{0x80, 0xE2, 0x91, 0x00, 0xFF, 0xBF, 0x7F, 0x81, 0xFB}, make([]byte, 251)...)
+	for _, mode := range []struct {
+		name    string
+		noDebug bool
+	}{{"command", false}, {"inhibit", true}} {
+		b.Run(mode.name, func(b *testing.B) {
+			env := mmtest.New(b, mmtest.Options{NoDebug: mode.noDebug})
+			ctx := context.Background()
+			m, err := mm.Open(ctx, env.Conn(b), env.IMEI, mm.Options{AT: atConfig()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer m.Close()
+			ch, err := m.OpenChannel(ctx, apdu.ISDR)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer ch.Close()
+			for _, c := range []struct {
+				name string
+				cmd  []byte
+			}{{"get-eid", getEID}, {"block-255", block}} {
+				b.Run(c.name, func(b *testing.B) {
+					for b.Loop() {
+						if _, err := ch.Transmit(ctx, c.cmd); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
+		})
+	}
+}
