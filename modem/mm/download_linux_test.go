@@ -99,6 +99,7 @@ func testDownload(t *testing.T, noDebug bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cmds := env.CommandCount()
 	start := time.Now()
 	res, err := c.Download(ctx, es9, ac, lpa.DownloadOptions{})
 	took := time.Since(start)
@@ -108,7 +109,15 @@ func testDownload(t *testing.T, noDebug bool) {
 	if string(res.ICCID) != order.ICCID || !res.NotificationDelivered {
 		t.Errorf("downloaded %s (ordered %s), notification delivered %t: %v", res.ICCID, order.ICCID, res.NotificationDelivered, res.NotificationErr)
 	}
-	t.Logf("download: BPP %d bytes in %d segments, %d APDUs, %v", res.BPPBytes, res.Segments, res.APDUs, took.Round(time.Millisecond))
+	// Each APDU is one AT+CGLA line on either path: what the download
+	// costs over Modem.Command is the length of those lines, which
+	// ModemManager writes one byte at a time (see the package doc).
+	n, chars := cglaLines(env.SIM.Commands()[cmds:])
+	if int64(n) != res.APDUs {
+		t.Errorf("%d APDUs reached the modem as %d AT+CGLA lines", res.APDUs, n)
+	}
+	t.Logf("download: BPP %d bytes in %d segments, %d APDUs, %d characters of AT+CGLA, %v (%v per character)",
+		res.BPPBytes, res.Segments, res.APDUs, chars, took.Round(time.Millisecond), (took / time.Duration(max(chars, 1))).Round(time.Microsecond))
 
 	if err := c.Enable(ctx, rsp.ProfileID{ICCID: res.ICCID}, true); err != nil {
 		t.Fatal(err)

@@ -50,7 +50,9 @@ type Options struct {
 	// Access selects the APDU path; default AccessAuto.
 	Access Access
 	// APDUTimeout is the deadline of one AT+CCHO/+CGLA/+CCHC through
-	// Modem.Command (ModemManager counts it in whole seconds); default 60s.
+	// Modem.Command (ModemManager counts it in whole seconds, from when it
+	// has written the whole command, which takes it about 1.5 ms per
+	// character: see the package documentation); default 60s.
 	APDUTimeout time.Duration
 	// AT configures the modem/at engine on the modem's own AT port while
 	// the device is inhibited. Device defaults to the modem's AT ports as

@@ -33,6 +33,8 @@ type dialPTY struct {
 	partial []byte // input after the last line end
 	ready   []byte // complete lines for the modem
 	buf     []byte
+	reads   int // reads from the master that returned data
+	bytes   int // bytes they returned
 }
 
 // maxPartial bounds input without a line end (binary probes), which is
@@ -117,6 +119,8 @@ func (d *dialPTY) Read(b []byte) (int, error) {
 func (d *dialPTY) feed(p []byte) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.reads++
+	d.bytes += len(p)
 	for _, c := range p {
 		d.partial = append(d.partial, c)
 		if c != '\r' && c != '\n' && len(d.partial) < maxPartial {
@@ -151,6 +155,14 @@ func (d *dialPTY) Dials() []string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return append([]string(nil), d.dials...)
+}
+
+// input returns how many reads from the master returned data and how
+// many bytes they returned.
+func (d *dialPTY) input() (reads, bytes int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.reads, d.bytes
 }
 
 // wait waits until serving ended (after its context was cancelled).

@@ -470,6 +470,13 @@ func (e *Env) WaitCommand(ctx context.Context, prefix string, after int) error {
 	}
 }
 
+// PortInput counts what the modem's port has received from ModemManager
+// or the AT-port client so far: the reads that returned data and the bytes
+// they returned. A writer that sends each command at once arrives in about
+// one read per command; ModemManager paces its writes on a tty port (one
+// byte per write, send-delay apart), which shows as one read per byte.
+func (e *Env) PortInput() (reads, bytes int) { return e.dial.input() }
+
 // Dials returns the packet data dial commands (ATD*99...) the harness
 // answered with CONNECT on the simulated modem's behalf.
 func (e *Env) Dials() []string { return e.dial.Dials() }
