@@ -181,6 +181,8 @@ func TestOperatorValidation(t *testing.T) {
 		{"http portal", func(o *Operator) { o.PortalURL = "http://portal.contoso.test/" }, "portalUrl"},
 		{"portal with credentials", func(o *Operator) { o.PortalURL = "https://u:p@portal.contoso.test/" }, "portalUrl"},
 		{"callback host with port", func(o *Operator) { o.CallbackHost = "portal.contoso.test:443" }, "callbackHost"},
+		{"callback host with port 0 on localhost", func(o *Operator) { o.CallbackHost = "localhost:0" }, "callbackHost"},
+		{"callback host with a bad port on localhost", func(o *Operator) { o.CallbackHost = "localhost:08443" }, "callbackHost"},
 		{"callback host with scheme", func(o *Operator) { o.CallbackHost = "https://portal.contoso.test" }, "callbackHost"},
 		{"no countries", func(o *Operator) { o.Countries = nil }, "countries"},
 		{"bad country", func(o *Operator) { o.Countries = []string{"USA"} }, "countries"},
@@ -237,4 +239,14 @@ func TestOperatorValidation(t *testing.T) {
 			t.Errorf("normalised %+v", n)
 		}
 	})
+}
+
+func TestCallbackHostOnLoopbackPort(t *testing.T) {
+	for _, h := range []string{"localhost:8443", "127.0.0.1:1", "portal.contoso.test"} {
+		o := SeedOperators()[0].clone()
+		o.CallbackHost = h
+		if _, err := o.normalized(); err != nil {
+			t.Errorf("callback host %q refused: %v", h, err)
+		}
+	}
 }

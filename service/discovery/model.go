@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -32,7 +33,9 @@ type Operator struct {
 	PortalURL string `json:"portalUrl"`
 	// CallbackHost is the registered notification URI host: the only host
 	// whose pages may call the Mobile Plans JavaScript bridge (https is
-	// implied; a bare host name or IP address, no port, no path).
+	// implied; a bare host name or IP address, no path). A port is allowed
+	// only on loopback names (localhost, 127.0.0.1), for portals served on
+	// a development port.
 	CallbackHost string `json:"callbackHost"`
 	// Countries are the ISO 3166 alpha-2 codes where the operator is offered.
 	Countries []string `json:"countries"`
@@ -279,8 +282,8 @@ func (o *Operator) validate() error {
 	if err := checkHTTPSURL(o.PortalURL); err != nil {
 		return fieldErr("portalUrl", "%v", err)
 	}
-	if !validHost(o.CallbackHost) {
-		return fieldErr("callbackHost", "must be a host name or IP address without scheme, port or path")
+	if !validCallbackHost(o.CallbackHost) {
+		return fieldErr("callbackHost", "must be a host name or IP address without scheme, port (except on localhost) or path")
 	}
 	if len(o.Countries) == 0 {
 		return fieldErr("countries", "at least one country is required")
@@ -442,6 +445,19 @@ func validAPNName(s string) bool {
 }
 
 // validHost accepts a DNS name or an IP address, nothing else.
+// validCallbackHost is validHost, or a loopback name with a port.
+func validCallbackHost(h string) bool {
+	host, port, err := net.SplitHostPort(h)
+	if err != nil {
+		return validHost(h)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 1 || n > 65535 || strconv.Itoa(n) != port {
+		return false
+	}
+	return host == "localhost" || host == "127.0.0.1"
+}
+
 func validHost(h string) bool {
 	if h == "" || len(h) > 253 {
 		return false

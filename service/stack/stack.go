@@ -39,9 +39,11 @@ type Config struct {
 	// NoModem skips the simulated modem (a real modem is used).
 	NoModem bool
 	// PortalHost is the host name of the operator portal as browsers see
-	// it (and the callback host the bridge accepts); empty means
-	// localhost. A browser must resolve it to Host (for example with
-	// Chromium's --host-resolver-rules).
+	// it (and the callback host the bridge accepts). When set, the portal
+	// URL has no port, like a real operator's (https://PortalHost/...), and
+	// a browser must map the name to PortalAddr (for example with
+	// Chromium's --host-resolver-rules). Empty means localhost with the
+	// listening port in the URL and in the callback host.
 	PortalHost string
 	// Logger receives the services' logs; nil discards them.
 	Logger *slog.Logger
@@ -64,9 +66,17 @@ type Stack struct {
 	Discovery    *discovery.Service
 	DiscoveryURL string
 
-	Operator  *operator.Operator
-	PortalURL string // Contoso Cellular's launch URL
-	MOAPIURL  string // its MO API base (…/v1)
+	Operator *operator.Operator
+	// PortalURL is Contoso Cellular's launch URL, PortalCallbackHost the
+	// host the bridge accepts calls from, and PortalAddr the loopback
+	// ip:port it listens on.
+	PortalURL          string
+	PortalCallbackHost string
+	PortalAddr         string
+	MOAPIURL           string // its MO API base (…/v1)
+
+	// Faults injects errors into the SM-DP+ (for tests of the device side).
+	Faults *smdp.Faults
 
 	Card      *euicc.Card
 	Modem     *sim.Modem
@@ -100,7 +110,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		return nil, fmt.Errorf("stack: %w", err)
 	}
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s := &Stack{log: cfg.Logger, cancel: cancel}
+	s := &Stack{log: cfg.Logger, cancel: cancel, Faults: &smdp.Faults{}}
 	defer func() {
 		if err != nil {
 			_ = s.Close()
@@ -118,9 +128,6 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 
 	if err := s.startSMDP(sctx, cfg); err != nil {
 		return nil, err
-	}
-	if cfg.PortalHost == "" {
-		cfg.PortalHost = "localhost"
 	}
 	if err := s.startOperator(sctx, cfg, hosts); err != nil {
 		return nil, err
@@ -157,7 +164,8 @@ func (s *Stack) startSMDP(ctx context.Context, cfg Config) error {
 	}
 	bound := ln.Addr().String()
 	ln.Close()
-	srv, err := smdp.New(ctx, smdp.Config{PKI: s.PKI, Address: addr, DBPath: filepath.Join(cfg.Dir, "smdp.db"), Logger: cfg.Logger.With("service", "smdp")})
+	srv, err := smdp.New(ctx, smdp.Config{PKI: s.PKI, Address: addr, DBPath: filepath.Join(cfg.Dir, "smdp.db"),
+		Logger: cfg.Logger.With("service", "smdp"), Faults: s.Faults})
 	if err != nil {
 		return fmt.Errorf("stack: SM-DP+: %w", err)
 	}
@@ -186,7 +194,7 @@ func (s *Stack) startDiscovery(ctx context.Context, cfg Config, hosts []string) 
 		// Point Contoso at the bundled operator.
 		Overrides: map[string]discovery.Override{discovery.ContosoID: {
 			PortalURL:    s.PortalURL,
-			CallbackHost: cfg.PortalHost,
+			CallbackHost: s.PortalCallbackHost,
 			MOBaseURL:    s.MOAPIURL,
 			OffersURI:    s.MOAPIURL + "/",
 		}},
@@ -256,8 +264,15 @@ func (s *Stack) startOperator(ctx context.Context, cfg Config, hosts []string) e
 		portalLn.Close()
 		return err
 	}
-	_, port, _ := net.SplitHostPort(portalLn.Addr().String())
-	s.PortalURL = "https://" + net.JoinHostPort(cfg.PortalHost, port) + "/mobileplans"
+	s.PortalAddr = portalLn.Addr().String()
+	_, port, _ := net.SplitHostPort(s.PortalAddr)
+	certHost := cfg.PortalHost
+	if cfg.PortalHost == "" {
+		certHost, s.PortalCallbackHost = "localhost", net.JoinHostPort("localhost", port)
+	} else {
+		s.PortalCallbackHost = cfg.PortalHost
+	}
+	s.PortalURL = "https://" + s.PortalCallbackHost + "/mobileplans"
 	s.MOAPIURL = "https://" + moAddr + "/v1"
 	op, err := operator.New(ctx, operator.Config{
 		DBPath:          filepath.Join(cfg.Dir, "operator.db"),
@@ -274,7 +289,7 @@ func (s *Stack) startOperator(ctx context.Context, cfg Config, hosts []string) e
 	}
 	s.closers = append(s.closers, op.Close)
 	s.Operator = op
-	if err := s.serve(portalLn, op.PortalHandler(), append([]string{cfg.PortalHost}, hosts...)); err != nil {
+	if err := s.serve(portalLn, op.PortalHandler(), append([]string{certHost}, hosts...)); err != nil {
 		moLn.Close()
 		return err
 	}

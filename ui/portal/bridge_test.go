@@ -56,7 +56,7 @@ func TestBridgeJSConfig(t *testing.T) {
 
 // TestBridgeJSDefinesDocumentedNames guards against a rename in bridge.js:
 // each name of mobile-plans.md 3.2 must be defined (behaviour is tested in
-// browsertest).
+// chromium).
 func TestBridgeJSDefinesDocumentedNames(t *testing.T) {
 	for _, name := range []string{
 		`"MobilePlans"`, `"DataMart"`, `"MobilePlansInlineOperations"`, `"MobilePlansInlineProfileDownload"`,

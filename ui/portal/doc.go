@@ -4,7 +4,7 @@
 // (ParseMessage, Message.Parse), and the builders of the scripts that report
 // registration and activation results back into the page
 // (RegistrationScript, ActivationScript). It is pure Go; the web views that
-// run the script live elsewhere (ui/portal/browsertest drives headless
+// run the script live elsewhere (ui/portal/chromium drives headless
 // Chromium for tests).
 //
 // # The bridge

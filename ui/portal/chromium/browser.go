@@ -1,4 +1,4 @@
-package browsertest
+package chromium
 
 import (
 	"context"
@@ -34,7 +34,7 @@ const maxQueued = 4096
 
 // ErrUnavailable is wrapped by New's error when Chromium or certutil is not
 // installed, so that tests can skip.
-var ErrUnavailable = errors.New("browsertest: headless Chromium is not available")
+var ErrUnavailable = errors.New("chromium: Chromium is not available")
 
 // Options configure New.
 type Options struct {
@@ -54,13 +54,17 @@ type Options struct {
 	// Width and Height of the viewport in CSS pixels; 0 means 800x600, the
 	// portal's default frame (mobile-plans.md 3.1).
 	Width, Height int
+	// Window shows the browser in a window on the display instead of
+	// running it headless.
+	Window bool
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
 }
 
-// Browser is one headless Chromium with one tab that has the Mobile Plans
-// bridge injected into every document. Its methods may be called from one
-// goroutine at a time; Calls may be read from another.
+// Browser is one Chromium with one tab that has the Mobile Plans bridge
+// injected into every document. Its methods are safe for concurrent use;
+// they run one at a time (a navigation holds the tab until the page has
+// loaded). Calls may be read from any goroutine.
 type Browser struct {
 	log       *slog.Logger
 	dir       string
@@ -74,6 +78,8 @@ type Browser struct {
 	output    *tailBuffer
 	closeOnce sync.Once
 	closeErr  error
+	// op serialises the actions on the tab.
+	op sync.Mutex
 
 	mu       sync.Mutex
 	origins  map[runtime.ExecutionContextID]string
@@ -97,14 +103,14 @@ func New(ctx context.Context, opts Options) (*Browser, error) {
 	if opts.Width == 0 || opts.Height == 0 {
 		opts.Width, opts.Height = 800, 600
 	}
-	dir, err := os.MkdirTemp("", "mobileplans-browsertest-")
+	dir, err := os.MkdirTemp("", "mobileplans-chromium-")
 	if err != nil {
-		return nil, fmt.Errorf("browsertest: %w", err)
+		return nil, fmt.Errorf("chromium: %w", err)
 	}
 	home, profile := filepath.Join(dir, "home"), filepath.Join(dir, "profile")
 	if err := os.Mkdir(home, 0o700); err != nil {
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("browsertest: %w", err)
+		return nil, fmt.Errorf("chromium: %w", err)
 	}
 	if len(opts.RootCAs) > 0 {
 		if err := trustRoots(ctx, home, opts.RootCAs); err != nil {
@@ -128,7 +134,7 @@ func New(ctx context.Context, opts Options) (*Browser, error) {
 	}
 	flags := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
-		chromedp.Flag("headless", true),
+		chromedp.Flag("headless", !opts.Window),
 		chromedp.Flag("no-sandbox", true),
 		chromedp.Flag("disable-gpu", true),
 		chromedp.Flag("disable-quic", true),
@@ -173,10 +179,10 @@ func New(ctx context.Context, opts Options) (*Browser, error) {
 	}
 	if err != nil {
 		b.shutdown()
-		return nil, fmt.Errorf("browsertest: starting %s: %w%s", exe, err, b.output.tail())
+		return nil, fmt.Errorf("chromium: starting %s: %w%s", exe, err, b.output.tail())
 	}
 	go b.pump()
-	b.log.Debug("browsertest: chromium started", "exec", exe, "allowedHost", opts.AllowedHost)
+	b.log.Debug("chromium: chromium started", "exec", exe, "allowedHost", opts.AllowedHost)
 	return b, nil
 }
 
@@ -207,7 +213,7 @@ func resolverRules(hostMap map[string]string) (string, error) {
 	for _, h := range hosts {
 		addr := hostMap[h]
 		if h == "" || addr == "" || strings.ContainsAny(h+addr, ", \t\r\n") {
-			return "", fmt.Errorf("browsertest: bad host mapping %q -> %q", h, addr)
+			return "", fmt.Errorf("chromium: bad host mapping %q -> %q", h, addr)
 		}
 		rules = append(rules, "MAP "+h+" "+addr)
 	}
@@ -240,7 +246,7 @@ func (b *Browser) onEvent(ev any) {
 		}
 		m := portal.Message{Raw: []byte(ev.Payload), Origin: b.origins[ev.ExecutionContextID]}
 		if len(b.queue) >= maxQueued {
-			b.log.Warn("browsertest: bridge message dropped, queue full", "message", m)
+			b.log.Warn("chromium: bridge message dropped, queue full", "message", m)
 			return
 		}
 		b.queue = append(b.queue, m)
@@ -283,6 +289,8 @@ func (b *Browser) Calls() <-chan portal.Message { return b.calls }
 
 // run runs one action in the tab, bounded by ctx as well as by the browser.
 func run[T any](ctx context.Context, b *Browser, a chromedp.Action[T]) (T, error) {
+	b.op.Lock()
+	defer b.op.Unlock()
 	rctx, cancel := context.WithCancelCause(b.tab)
 	defer cancel(nil)
 	stop := context.AfterFunc(ctx, func() { cancel(context.Cause(ctx)) })
@@ -300,7 +308,7 @@ func (b *Browser) Open(ctx context.Context, url string) error {
 	if _, err := run(ctx, b, func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
 		return chromedp.Void{}, chromedp.Do(ctx, chromedp.Navigate(url))
 	}); err != nil {
-		return fmt.Errorf("browsertest: open %s: %w", url, err)
+		return fmt.Errorf("chromium: open %s: %w", url, err)
 	}
 	return nil
 }
@@ -324,7 +332,7 @@ func (b *Browser) OpenWithHeaders(ctx context.Context, url string, headers http.
 		_, err := cdp.Call(ctx, t, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{}})
 		return chromedp.Void{}, errors.Join(navErr, err)
 	}); err != nil {
-		return fmt.Errorf("browsertest: open %s: %w", url, err)
+		return fmt.Errorf("chromium: open %s: %w", url, err)
 	}
 	return nil
 }
@@ -334,7 +342,7 @@ func (b *Browser) OpenWithHeaders(ctx context.Context, url string, headers http.
 func (b *Browser) Eval(ctx context.Context, js string, out any) error {
 	raw, err := run(ctx, b, chromedp.Evaluate[[]byte](js))
 	if err != nil {
-		return fmt.Errorf("browsertest: eval: %w", err)
+		return fmt.Errorf("chromium: eval: %w", err)
 	}
 	if out == nil {
 		return nil
@@ -343,7 +351,7 @@ func (b *Browser) Eval(ctx context.Context, js string, out any) error {
 		raw = []byte("null")
 	}
 	if err := json.Unmarshal(raw, out); err != nil {
-		return fmt.Errorf("browsertest: eval result: %w", err)
+		return fmt.Errorf("chromium: eval result: %w", err)
 	}
 	return nil
 }
@@ -354,7 +362,7 @@ func (b *Browser) Click(ctx context.Context, selector string) error {
 	if _, err := run(ctx, b, func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
 		return chromedp.Void{}, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(selector)))
 	}); err != nil {
-		return fmt.Errorf("browsertest: click %s: %w", selector, err)
+		return fmt.Errorf("chromium: click %s: %w", selector, err)
 	}
 	return nil
 }
@@ -364,7 +372,7 @@ func (b *Browser) Click(ctx context.Context, selector string) error {
 func (b *Browser) Text(ctx context.Context, selector string) (string, error) {
 	s, err := run(ctx, b, chromedp.Text(chromedp.CSS(selector)))
 	if err != nil {
-		return "", fmt.Errorf("browsertest: text of %s: %w", selector, err)
+		return "", fmt.Errorf("chromium: text of %s: %w", selector, err)
 	}
 	return s, nil
 }
@@ -373,7 +381,7 @@ func (b *Browser) Text(ctx context.Context, selector string) (string, error) {
 func (b *Browser) Screenshot(ctx context.Context) ([]byte, error) {
 	png, err := run(ctx, b, chromedp.CaptureScreenshot())
 	if err != nil {
-		return nil, fmt.Errorf("browsertest: screenshot: %w", err)
+		return nil, fmt.Errorf("chromium: screenshot: %w", err)
 	}
 	return png, nil
 }
@@ -394,7 +402,7 @@ func (b *Browser) shutdown() {
 	b.cancel()
 	b.alloc()
 	if err := os.RemoveAll(b.dir); err != nil {
-		b.closeErr = fmt.Errorf("browsertest: %w", err)
+		b.closeErr = fmt.Errorf("chromium: %w", err)
 	}
 }
 

@@ -1,4 +1,4 @@
-package browsertest
+package chromium
 
 import (
 	"context"
@@ -34,7 +34,7 @@ func trustRoots(ctx context.Context, home string, pemData []byte) error {
 	}
 	db := filepath.Join(home, ".pki", "nssdb")
 	if err := os.MkdirAll(db, 0o700); err != nil {
-		return fmt.Errorf("browsertest: %w", err)
+		return fmt.Errorf("chromium: %w", err)
 	}
 	dbArg := "sql:" + db
 	if err := runCertutil(ctx, certutil, "-N", "-d", dbArg, "--empty-password"); err != nil {
@@ -43,7 +43,7 @@ func trustRoots(ctx context.Context, home string, pemData []byte) error {
 	for i, c := range certs {
 		f := filepath.Join(home, "ca-"+strconv.Itoa(i)+".pem")
 		if err := os.WriteFile(f, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}), 0o600); err != nil {
-			return fmt.Errorf("browsertest: %w", err)
+			return fmt.Errorf("chromium: %w", err)
 		}
 		nick := "mobileplans test CA " + strconv.Itoa(i)
 		if err := runCertutil(ctx, certutil, "-A", "-d", dbArg, "-n", nick, "-t", "C,,", "-i", f); err != nil {
@@ -67,15 +67,15 @@ func caCerts(pemData []byte) ([]*x509.Certificate, error) {
 		}
 		c, err := x509.ParseCertificate(blk.Bytes)
 		if err != nil {
-			return nil, fmt.Errorf("browsertest: RootCAs: %w", err)
+			return nil, fmt.Errorf("chromium: RootCAs: %w", err)
 		}
 		if !c.BasicConstraintsValid || !c.IsCA {
-			return nil, fmt.Errorf("browsertest: RootCAs: %q is not a CA certificate", c.Subject.CommonName)
+			return nil, fmt.Errorf("chromium: RootCAs: %q is not a CA certificate", c.Subject.CommonName)
 		}
 		out = append(out, c)
 	}
 	if len(out) == 0 {
-		return nil, errors.New("browsertest: RootCAs holds no PEM certificate")
+		return nil, errors.New("chromium: RootCAs holds no PEM certificate")
 	}
 	return out, nil
 }
@@ -83,7 +83,7 @@ func caCerts(pemData []byte) ([]*x509.Certificate, error) {
 func runCertutil(ctx context.Context, certutil string, args ...string) error {
 	out, err := exec.CommandContext(ctx, certutil, args...).CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("browsertest: certutil %s: %w: %s", args[0], err, strings.TrimSpace(string(out)))
+		return fmt.Errorf("chromium: certutil %s: %w: %s", args[0], err, strings.TrimSpace(string(out)))
 	}
 	return nil
 }

@@ -1,6 +1,8 @@
-// Package browsertest is a test harness that runs the Mobile Plans bridge
-// (package portal) in a real browser: headless Chromium driven over the
-// DevTools protocol with chromedp. New starts Chromium with a fresh profile,
+// Package chromium hosts an operator portal with the Mobile Plans bridge
+// (package portal) in a real browser: Chromium driven over the DevTools
+// protocol with chromedp, headless (the terminal journey of `mobileplans
+// activate`, and the end-to-end tests) or in a visible window
+// (Options.Window, where a display exists). New starts Chromium with a fresh profile,
 // injects portal.BridgeJS into every new document
 // (Page.addScriptToEvaluateOnNewDocument) with a CDP binding
 // (Runtime.addBinding, named BindingName) as the bridge's transport, and
@@ -18,7 +20,8 @@
 //	apt-get install -y chromium libnss3-tools
 //
 // New returns an error wrapping ErrUnavailable when either is missing, so
-// tests can skip. Chromium runs with --headless --no-sandbox --disable-gpu
+// callers can fall back or skip. Chromium runs with --headless (unless
+// Options.Window) --no-sandbox --disable-gpu
 // --disable-quic --no-first-run --disable-background-networking
 // --disable-component-update --disable-sync (the machine's network is
 // closed), a new --user-data-dir and HOME in a temporary directory, and
@@ -54,4 +57,4 @@
 // Cross-site iframes run in their own renderer process (site isolation) and
 // are separate DevTools targets that the harness does not attach, so the
 // bridge and the binding exist only in the tab's own frames.
-package browsertest
+package chromium
