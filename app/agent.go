@@ -47,6 +47,9 @@ type Agent struct {
 	last      *Outcome
 	wakeSched context.CancelFunc
 	notified  map[string]bool // deferred downloads notified by this process
+	// notifying: a background delivery of eUICC notifications runs;
+	// notifyAgain: another was asked for meanwhile.
+	notifying, notifyAgain bool
 }
 
 // New starts an agent: it loads the persisted state from cfg.StateDir

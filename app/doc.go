@@ -31,9 +31,12 @@
 //   - notifyProfileDownload(meta, ac): download, install, enable (with a
 //     SIM refresh), refresh the modem when it can (Refresher), wait for
 //     network registration on the new profile's ICCID (polling
-//     Modem.Registration until Config.NetworkRegistrationTimeout), connect
+//     Modem.Registration, soon and then backing off to
+//     Config.RegistrationPollInterval, until Config.NetworkRegistrationTimeout), connect
 //     when the modem can (Connector) with the APN from the discovery
-//     service, deliver pending eUICC notifications, done. The page hears
+//     service, done; the pending eUICC notifications are then delivered in the
+//     background (an unreachable SM-DP+ does not hold the journey up; what
+//     is not acknowledged stays on the eUICC for the next run). The page hears
 //     profileActivationCompleteScript once the profile is enabled (or with
 //     the mapped error when the download fails) and
 //     registrationChangedScript once registration ended.

@@ -355,7 +355,7 @@ func (a *Agent) activate(ctx context.Context, j *job, out *Outcome) {
 	} else {
 		a.log.Info("the modem cannot connect a bearer; connect skipped")
 	}
-	a.deliverNotifications(ctx, c)
+	a.deliverNotificationsLater(c)
 	out.State, out.Result, out.Status = StateDone, portal.ActivationSuccess, StatusSuccess
 }
 
@@ -384,12 +384,13 @@ func (a *Agent) readRegistration(ctx context.Context, iccid string) (portal.Regi
 }
 
 // register waits for the modem to register with profile iccid. Without an
-// async interval it polls every RegistrationPollInterval until
+// async interval it polls after 250 ms, then at doubling intervals up to
+// RegistrationPollInterval, until
 // NetworkRegistrationTimeout and tells the page each new state; with one it
 // tries every interval until AsyncRegistrationDeadline and tells the page
 // after every try.
 func (a *Agent) register(ctx context.Context, j *job, iccid string) (portal.RegistrationState, error) {
-	interval, limit := a.cfg.RegistrationPollInterval, a.cfg.NetworkRegistrationTimeout
+	interval, limit := min(firstRegistrationPoll, a.cfg.RegistrationPollInterval), a.cfg.NetworkRegistrationTimeout
 	async := j.asyncInterval > 0
 	if async {
 		interval, limit = j.asyncInterval, a.cfg.AsyncRegistrationDeadline
@@ -422,8 +423,17 @@ func (a *Agent) register(ctx context.Context, j *job, iccid string) (portal.Regi
 		if err := a.clock.Sleep(ctx, interval); err != nil {
 			return st, err
 		}
+		if !async {
+			// A modem usually attaches within a second of the enable:
+			// poll soon, then back off to the configured interval.
+			interval = min(2*interval, a.cfg.RegistrationPollInterval)
+		}
 	}
 }
+
+// firstRegistrationPoll is the first wait between two registration reads
+// after an enable; it doubles up to Config.RegistrationPollInterval.
+const firstRegistrationPoll = 250 * time.Millisecond
 
 // connect brings up the bearer with the operator's APN. A missing APN or
 // a failed lookup skips it (logged), reported as false.
@@ -453,6 +463,44 @@ func (a *Agent) connect(ctx context.Context, j *job, conn Connector, iccid strin
 		return false, fmt.Errorf("app: connect with APN %q: %w", cn.APN, err)
 	}
 	return true, nil
+}
+
+// deliverNotificationsLater sends the eUICC's pending notifications in the
+// background, so that an SM-DP+ that is slow or unreachable (the
+// notifications of other profiles go to their own servers) never holds up
+// the end of a journey. Requests while one runs coalesce into one more
+// run. A notification that is not acknowledged stays on the eUICC for the
+// next run. Close waits for it.
+func (a *Agent) deliverNotificationsLater(c *lpa.Client) {
+	if c == nil {
+		return
+	}
+	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		return
+	}
+	if a.notifying {
+		a.notifyAgain = true
+		a.mu.Unlock()
+		return
+	}
+	a.notifying = true
+	a.wg.Add(1)
+	a.mu.Unlock()
+	go func() {
+		defer a.wg.Done()
+		for {
+			a.deliverNotifications(a.base, c)
+			a.mu.Lock()
+			again := a.notifyAgain && !a.closed
+			a.notifyAgain, a.notifying = false, again
+			a.mu.Unlock()
+			if !again {
+				return
+			}
+		}
+	}()
 }
 
 // deliverNotifications sends the eUICC's pending notifications (install,

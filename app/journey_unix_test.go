@@ -320,18 +320,20 @@ func TestDeferredCancel(t *testing.T) {
 
 func TestRegistrationArrivesLater(t *testing.T) {
 	tests := []struct {
-		name  string
-		call  func(r *rig, a *Agent, ac string)
-		sleep time.Duration
-		polls int
+		name string
+		call func(r *rig, a *Agent, ac string)
+		// sleeps are the waits between the polls
+		sleeps []time.Duration
 		// everyTry: the page hears every try, not only changes.
 		everyTry bool
 	}{
-		{name: "inline download polls until registered", sleep: DefaultRegistrationPollInterval, polls: 3,
+		{name: "inline download polls soon, then backs off to the poll interval",
+			sleeps: []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, DefaultRegistrationPollInterval, DefaultRegistrationPollInterval},
 			call: func(r *rig, a *Agent, ac string) {
 				r.bridge(a, inline, "notifyProfileDownload", map[string]any{"meta": meta(), "activationCode": ac}, "mp-1")
 			}},
-		{name: "purchase with profile download retries every interval rounded up to 15 minutes", sleep: 15 * time.Minute, polls: 3, everyTry: true,
+		{name: "purchase with profile download retries every interval rounded up to 15 minutes",
+			sleeps: []time.Duration{15 * time.Minute, 15 * time.Minute, 15 * time.Minute}, everyTry: true,
 			call: func(r *rig, a *Agent, ac string) {
 				r.bridge(a, portal.ObjectMobilePlans, "notifyPurchaseWithProfileDownload",
 					map[string]any{"meta": meta(), "activationCode": ac, "networkRegistrationInterval": 5}, "")
@@ -345,19 +347,21 @@ func TestRegistrationArrivesLater(t *testing.T) {
 			ac, iccid := r.order()
 			r.sim.SetRegistration(2, "") // searching, whatever the profile
 			tt.call(r, a, ac)
-			for i := 1; i <= tt.polls; i++ {
+			polls := len(tt.sleeps)
+			for i := 1; i <= polls; i++ {
+				sleep := tt.sleeps[i-1]
 				e := ev.next(t, "registration attempt", func(e Event) bool { _, ok := e.(RegistrationAttempt); return ok }).(RegistrationAttempt)
-				if e.Attempt != i || e.State != portal.RegistrationSearching || e.ICCID != iccid || !e.Next.Equal(r.clock.Now().Add(tt.sleep)) {
-					t.Fatalf("attempt %d: %+v", i, e)
+				if e.Attempt != i || e.State != portal.RegistrationSearching || e.ICCID != iccid || !e.Next.Equal(r.clock.Now().Add(sleep)) {
+					t.Fatalf("attempt %d: %+v, want the next in %s", i, e, sleep)
 				}
-				r.clock.waitSleepers(t, func(p []time.Duration) bool { return len(p) == 1 && p[0] == tt.sleep })
-				if i == tt.polls {
+				r.clock.waitSleepers(t, func(p []time.Duration) bool { return len(p) == 1 && p[0] == sleep })
+				if i == polls {
 					r.sim.SetRegistration(-1, "")
 				}
-				r.clock.Advance(tt.sleep)
+				r.clock.Advance(sleep)
 			}
 			last := ev.next(t, "registration attempt", func(e Event) bool { _, ok := e.(RegistrationAttempt); return ok }).(RegistrationAttempt)
-			if last.Attempt != tt.polls+1 || last.State != portal.RegistrationHome || !last.Next.IsZero() {
+			if last.Attempt != polls+1 || last.State != portal.RegistrationHome || !last.Next.IsZero() {
 				t.Fatalf("last attempt %+v", last)
 			}
 			out := r.wait(a, ev)
@@ -367,7 +371,7 @@ func TestRegistrationArrivesLater(t *testing.T) {
 			want := []string{regScript(portal.RegistrationSearching, iccid), regScript(portal.RegistrationHome, iccid)}
 			if tt.everyTry {
 				want = nil
-				for range tt.polls {
+				for range polls {
 					want = append(want, regScript(portal.RegistrationSearching, iccid))
 				}
 				want = append(want, regScript(portal.RegistrationHome, iccid))
@@ -743,7 +747,8 @@ func BenchmarkImmediateJourney(b *testing.B) {
 	r.clock.autoAdvance(r.ctx)
 	a, ev := r.agent(r.config())
 	r.launch(a)
-	for b.Loop() {
+	b.ResetTimer()
+	for range b.N { // not b.Loop: the timer stops around the set-up of each iteration
 		b.StopTimer()
 		ac, iccid := r.order()
 		b.StartTimer()

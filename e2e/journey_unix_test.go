@@ -441,6 +441,34 @@ func TestNewLineInline(t *testing.T) {
 			return ok && c.To == s
 		})
 	}
+	// The install and enable notifications reach the SM-DP+ in the
+	// background and leave the eUICC once acknowledged; the seeded
+	// profile's disable notification, whose SM-DP+ does not exist, stays.
+	for {
+		ns, err := j.lpa.Notifications(j.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ours, others := 0, 0
+		for _, n := range ns {
+			if n.Address == j.st.SMDPAddress {
+				ours++
+			} else {
+				others++
+			}
+		}
+		if ours == 0 {
+			if others == 0 {
+				t.Fatal("the undeliverable notification of the old profile was dropped")
+			}
+			break
+		}
+		select {
+		case <-j.ctx.Done():
+			t.Fatalf("notifications still pending: %+v", ns)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 	bal, err := j.agent.Balance(j.ctx, iccid)
 	if err != nil {
 		t.Fatal(err)

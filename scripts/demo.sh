@@ -1,37 +1,39 @@
 #!/usr/bin/env bash
-# Terminal demo: eSIM management and a real SGP.22 profile download on the
-# simulated modem (real pseudo-terminal, real serial driver) against the
-# bundled SM-DP+ (real TLS, real ECDSA/ECDH/AES).
+# The demo: the whole Mobile Plans journey on the bundled stack (discovery
+# service, Contoso Cellular's portal and MO API, SM-DP+, a simulated modem
+# with a simulated eUICC on a real pty), then the same eUICC through the
+# lpac-like CLI. Real TLS, real ECDSA/ECDH/AES, the portal in Chromium.
+#
+# With a display the portal opens in a Chromium window for you to click
+# through; without one (or with DEMO_HEADLESS=1) it runs in headless
+# Chromium and the autopilot script walks it. DEMO_INTERACTIVE=1 shows the
+# headless portal as text in the terminal for you to walk instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=./bin/mobileplans
 work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-state=$work/euicc.json
-pki=$work/test-pki
-common=(--sim "$state" --test-pki "$pki")
-run() { echo; echo "\$ mobileplans $*"; "$bin" "${common[@]}" "$@"; }
-echo "Simulated eUICC state: $state"
-run modem info
-run chip info
-run profile list
-second=$("$bin" "${common[@]}" profile list --state disabled --quiet | head -n1)
-run profile enable "$second"
-run profile nickname "$second" "Travel"
-run profile list
+trap 'rm -rf "$work"' EXIT
+stack=$work/stack
 
-echo; echo "--- the bundled SM-DP+ (ES9+/ES2+ over TLS with the test PKI)"
-"$bin" --test-pki "$pki" --json mock smdp --listen 127.0.0.1:0 --db "$work/smdp.db" > "$work/smdp.json" &
-pids+=($!)
-for _ in $(seq 50); do [ -s "$work/smdp.json" ] && break; sleep 0.1; done
-smdp=$(sed -n 's/.*"address":"\([^"]*\)".*/\1/p' "$work/smdp.json")
-echo "SM-DP+ at $smdp"
-echo; echo "\$ mobileplans mock order --smdp $smdp   (the operator orders a profile over ES2+)"
-ac=$("$bin" --test-pki "$pki" --json mock order --smdp "$smdp" | sed -n 's/.*"activationCode":"\([^"]*\)".*/\1/p')
-echo "activation code: $ac"
-run --trust-ci "$pki/ci.pem" profile download -a "$ac" --enable
+echo "=== 1. Buy a plan and activate it: mobileplans activate --mock"
+args=(activate --mock --mock-dir "$stack")
+if [ -n "${DEMO_INTERACTIVE:-}" ]; then
+	args+=(--browser headless)
+elif [ -z "${DEMO_HEADLESS:-}" ] && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; }; then
+	echo "(the portal opens in a Chromium window: sign up, pick a plan, buy)"
+	args+=(--browser window)
+else
+	args+=(--operator contoso --autopilot scripts/contoso-autopilot.txt)
+	exec </dev/null
+fi
+echo "\$ mobileplans ${args[*]}"
+"$bin" "${args[@]}"
+
+echo
+echo "=== 2. The same eUICC through the CLI (what a device maker scripts)"
+common=(--sim "$stack/euicc.json" --test-pki "$stack/test-pki")
+run() { echo; echo "\$ mobileplans $*"; "$bin" "${common[@]}" "$@"; }
 run profile list
 run notification list
+run chip info
 run modem info
