@@ -3,8 +3,9 @@ SHELL := /bin/bash
 export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
 export GOFLAGS := -buildvcs=false
 GO ?= go
-# Debian packages the build and the tests need (installed idempotently by `make deps`).
-APT_PACKAGES := ca-certificates gcc libc6-dev chromium libnss3-tools
+# Debian packages the build and the tests need (installed idempotently by `make deps`);
+# modemmanager and dbus-daemon run the real ModemManager in modem/mm/mmtest's harness.
+APT_PACKAGES := ca-certificates gcc libc6-dev chromium libnss3-tools modemmanager dbus-daemon
 PKGS := ./...
 
 .PHONY: all build deps test test-short bench lint crossbuild demo fuzz clean
@@ -34,8 +35,8 @@ crossbuild: deps
 	CGO_ENABLED=0 GOOS=linux   $(GO) build -tags nogui -o /dev/null .
 	CGO_ENABLED=0 GOOS=windows $(GO) build -tags nogui -o /dev/null .
 	CGO_ENABLED=0 GOOS=darwin  $(GO) build -tags nogui -o /dev/null .
-	CGO_ENABLED=0 GOOS=windows $(GO) build ./esim/... ./modem/... ./cli/... ./service/... ./ui/portal/...
-	CGO_ENABLED=0 GOOS=darwin  $(GO) build ./esim/... ./modem/... ./cli/... ./service/... ./ui/portal/...
+	CGO_ENABLED=0 GOOS=windows $(GO) build ./esim/... ./modem/... ./app/... ./cli/... ./service/... ./ui/portal/...
+	CGO_ENABLED=0 GOOS=darwin  $(GO) build ./esim/... ./modem/... ./app/... ./cli/... ./service/... ./ui/portal/...
 
 # The whole suite: lint, cross builds, unit + integration tests with the race
 # detector (fuzz seed corpora run as part of go test).

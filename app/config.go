@@ -37,22 +37,9 @@ type Connector interface {
 }
 
 // Connection is the bearer a Connector brings up, from the operator's APN
-// settings (discovery service, COSA-like).
-type Connection struct {
-	APN            string
-	User, Password string
-	// Auth is "none", "pap" or "chap".
-	Auth string
-	// IPType is "ipv4", "ipv6" or "ipv4v6".
-	IPType         string
-	RoamingAllowed bool
-}
-
-// LogValue leaves the password out.
-func (c Connection) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("apn", c.APN), slog.String("auth", c.Auth), slog.String("ipType", c.IPType),
-		slog.Bool("user", c.User != ""), slog.Bool("roamingAllowed", c.RoamingAllowed))
-}
+// settings (discovery service, COSA-like). It is modem.Connection, so that
+// modem backends can implement Connector without importing app.
+type Connection = modem.Connection
 
 // Discovery is the part of the Mobile Plans Service client the agent uses;
 // *discovery.Client satisfies it.

@@ -95,7 +95,7 @@ SM-DP+ and leaves no profile; it can simply be retried.`,
 				return err
 			}
 			bar := newProgressBar(o.errOut, o.json)
-			return o.withLPA(cmd, func(ctx context.Context, c *lpa.Client) error {
+			return o.withSession(cmd, func(ctx context.Context, s *session, c *lpa.Client) error {
 				start := time.Now()
 				res, err := c.Download(ctx, es9c, ac, lpa.DownloadOptions{
 					ConfirmationCode: cc,
@@ -134,6 +134,9 @@ SM-DP+ and leaves no profile; it can simply be retried.`,
 					// failed) notification; failures stay on the card.
 					if _, err := c.ProcessNotifications(ctx, es9c, lpa.NotifyOptions{}); err != nil {
 						o.log.Warn("notifications not delivered; run `notification process --all` later", "err", err)
+					}
+					if err := s.switched(ctx, true, true); err != nil {
+						return fmt.Errorf("profile %s installed and enabled: %w", res.ICCID, err)
 					}
 				}
 				d.Seconds = time.Since(start).Seconds()

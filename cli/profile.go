@@ -22,8 +22,11 @@ func newProfileCommand(o *options) *cobra.Command {
 		Short: "Enable a profile (the enabled one is disabled first)",
 		Args:  exactArgs("ICCID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return profileOp(cmd, o, args[0], "enabled", func(ctx context.Context, c *lpa.Client, id rsp.ICCID) error {
-				return c.Enable(ctx, rsp.ProfileID{ICCID: id}, refresh)
+			return profileOp(cmd, o, args[0], "enabled", func(ctx context.Context, s *session, c *lpa.Client, id rsp.ICCID) error {
+				if err := c.Enable(ctx, rsp.ProfileID{ICCID: id}, refresh); err != nil {
+					return err
+				}
+				return s.switched(ctx, refresh, true)
 			})
 		},
 	}
@@ -33,8 +36,11 @@ func newProfileCommand(o *options) *cobra.Command {
 		Short: "Disable the enabled profile",
 		Args:  exactArgs("ICCID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return profileOp(cmd, o, args[0], "disabled", func(ctx context.Context, c *lpa.Client, id rsp.ICCID) error {
-				return c.Disable(ctx, rsp.ProfileID{ICCID: id}, refresh)
+			return profileOp(cmd, o, args[0], "disabled", func(ctx context.Context, s *session, c *lpa.Client, id rsp.ICCID) error {
+				if err := c.Disable(ctx, rsp.ProfileID{ICCID: id}, refresh); err != nil {
+					return err
+				}
+				return s.switched(ctx, refresh, false)
 			})
 		},
 	}
@@ -91,7 +97,7 @@ func newProfileCommand(o *options) *cobra.Command {
 			Short: "Delete a disabled profile",
 			Args:  exactArgs("ICCID"),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				return profileOp(cmd, o, args[0], "deleted", func(ctx context.Context, c *lpa.Client, id rsp.ICCID) error {
+				return profileOp(cmd, o, args[0], "deleted", func(ctx context.Context, _ *session, c *lpa.Client, id rsp.ICCID) error {
 					return c.Delete(ctx, rsp.ProfileID{ICCID: id})
 				})
 			},
@@ -104,7 +110,7 @@ func newProfileCommand(o *options) *cobra.Command {
 				if len(args[1]) > 64 {
 					return usageError("nickname is %d bytes, at most 64 allowed", len(args[1]))
 				}
-				return profileOp(cmd, o, args[0], "renamed", func(ctx context.Context, c *lpa.Client, id rsp.ICCID) error {
+				return profileOp(cmd, o, args[0], "renamed", func(ctx context.Context, _ *session, c *lpa.Client, id rsp.ICCID) error {
 					return c.SetNickname(ctx, id, args[1])
 				})
 			},
@@ -114,13 +120,13 @@ func newProfileCommand(o *options) *cobra.Command {
 }
 
 // profileOp validates the ICCID, runs op and prints the outcome.
-func profileOp(cmd *cobra.Command, o *options, arg, done string, op func(context.Context, *lpa.Client, rsp.ICCID) error) error {
+func profileOp(cmd *cobra.Command, o *options, arg, done string, op func(context.Context, *session, *lpa.Client, rsp.ICCID) error) error {
 	id, err := parseICCID(arg)
 	if err != nil {
 		return err
 	}
-	return o.withLPA(cmd, func(ctx context.Context, c *lpa.Client) error {
-		if err := op(ctx, c, id); err != nil {
+	return o.withSession(cmd, func(ctx context.Context, s *session, c *lpa.Client) error {
+		if err := op(ctx, s, c, id); err != nil {
 			return fmt.Errorf("profile %s: %w", id, err)
 		}
 		return o.p.result(nil, func(w io.Writer) { fmt.Fprintf(w, "profile %s %s\n", id, done) })

@@ -15,7 +15,10 @@ import (
 	"github.com/mobileplans/mobileplans/esim/apdu"
 	"github.com/mobileplans/mobileplans/esim/euicc"
 	"github.com/mobileplans/mobileplans/esim/lpa"
+	"github.com/mobileplans/mobileplans/modem"
 	"github.com/mobileplans/mobileplans/modem/at"
+	"github.com/mobileplans/mobileplans/modem/backend"
+	"github.com/mobileplans/mobileplans/modem/mm"
 	"github.com/mobileplans/mobileplans/modem/sim"
 	"github.com/mobileplans/mobileplans/modem/simcard"
 )
@@ -23,6 +26,8 @@ import (
 // options are the global flags shared by every command.
 type options struct {
 	device      string
+	modemSpec   string
+	dbusAddress string
 	baud        int
 	simState    string
 	apduTrace   string
@@ -63,8 +68,11 @@ func NewRootCommand(out, errOut io.Writer) *cobra.Command {
 		Short: "Buy a cellular plan and manage the eSIM profiles of this device",
 		Long: `mobileplans manages the eSIM (eUICC) of a cellular modem: chip information,
 profiles (list, enable, disable, delete, nickname), notifications, and raw modem
-access. It reaches the eUICC through AT commands on a serial port (--device) or
-through an in-process simulated modem served on a real pseudo-terminal (--sim).`,
+access. It reaches the eUICC through ModemManager (--modem mm), AT commands on a
+serial port (--device, or --modem at:PORT) or an in-process simulated modem served
+on a real pseudo-terminal (--sim). Without any of them it picks the modem itself:
+ModemManager's when ModemManager runs and manages one, else the first serial port
+that answers AT (see "modem list").`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -82,6 +90,18 @@ through an in-process simulated modem served on a real pseudo-terminal (--sim).`
 			default:
 				return usageError("--transport %q: want auto, cgla or csim", o.transport)
 			}
+			var set []string
+			for _, f := range []string{"device", "sim", "modem"} {
+				if cmd.Flags().Changed(f) {
+					set = append(set, "--"+f)
+				}
+			}
+			if len(set) > 1 {
+				return usageError("%s exclude each other: choose the modem with one of --device, --sim and --modem", strings.Join(set, " and "))
+			}
+			if _, err := backend.ParseSpec(o.modemSpec); err != nil {
+				return usageError("--modem: %v", err)
+			}
 			return nil
 		},
 	}
@@ -89,7 +109,9 @@ through an in-process simulated modem served on a real pseudo-terminal (--sim).`
 	root.SetErr(errOut)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return fmt.Errorf("%w: %w", errUsage, err) })
 	f := root.PersistentFlags()
-	f.StringVar(&o.device, "device", "", "modem AT port, e.g. /dev/ttyUSB2 or COM3")
+	f.StringVar(&o.modemSpec, "modem", "", `modem to use: auto (ModemManager's modem if it manages one, else the first serial port that answers AT), mm (ModemManager's only/first modem), mm:IMEI, at:PORT (default auto)`)
+	f.StringVar(&o.device, "device", "", "modem AT port, e.g. /dev/ttyUSB2 or COM3 (the same as --modem at:PORT)")
+	f.StringVar(&o.dbusAddress, "dbus-address", "", "D-Bus address where ModemManager is (default: the system bus)")
 	f.IntVar(&o.baud, "baud", 115200, "serial speed of --device")
 	f.StringVar(&o.simState, "sim", "", "use an in-process simulated modem whose eUICC state lives in this file (created if missing)")
 	f.StringVar(&o.apduTrace, "apdu-trace", "", "append every APDU exchanged with the eUICC to this file")
@@ -103,9 +125,8 @@ through an in-process simulated modem served on a real pseudo-terminal (--sim).`
 	f.StringVar(&o.testPKI, "test-pki", "", "directory of the bundled stack's test PKI (CI, EUM, SM-DP+ certificates); the simulated eUICC is certified by it and the mock SM-DP+ serves with it (default $MOBILEPLANS_TEST_PKI or <config dir>/mobileplans/test-pki)")
 	f.StringArrayVar(&o.trustCI, "trust-ci", nil, "PEM file of a CI / root certificate to trust for SM-DP+ TLS besides the system roots (repeatable), e.g. the test PKI's ci.pem")
 	f.DurationVar(&o.es9Timeout, "es9-timeout", 30*time.Second, "deadline of one request to an SM-DP+")
-	root.MarkFlagsMutuallyExclusive("device", "sim")
 
-	root.AddCommand(newChipCommand(o), newProfileCommand(o), newNotificationCommand(o), newModemCommand(o), newSimCommand(o), newMockCommand(o))
+	root.AddCommand(newChipCommand(o), newProfileCommand(o), newNotificationCommand(o), newModemCommand(o), newSimCommand(o), newMockCommand(o), newActivateCommand(o))
 	return root
 }
 
@@ -144,9 +165,47 @@ func (e *partialError) Error() string { return e.msg }
 // session is an opened modem (and, lazily, the LPA on its eUICC).
 type session struct {
 	o       *options
-	modem   *at.Modem
+	modem   modem.Modem
 	client  *lpa.Client
 	closers []func() error
+}
+
+// spec is the modem the flags choose: --sim (a simulated modem started
+// by the caller), --device, --modem, or auto-selection.
+func (o *options) spec() (backend.Spec, error) {
+	switch {
+	case o.device != "":
+		return backend.Spec{Kind: backend.KindAT, Port: o.device}, nil
+	case o.modemSpec != "":
+		sp, err := backend.ParseSpec(o.modemSpec)
+		if err != nil {
+			return backend.Spec{}, usageError("--modem: %v", err)
+		}
+		return sp, nil
+	}
+	return backend.Spec{Kind: backend.KindAuto}, nil
+}
+
+// backendConfig configures the modem backends from the flags; trace, when
+// not nil, receives the AT trace.
+func (o *options) backendConfig(trace io.Writer) backend.Config {
+	ac := at.Config{
+		Baud:           o.baud,
+		CommandTimeout: o.atTimeout,
+		APDUTimeout:    o.apduTimeout,
+		Logger:         o.log,
+		Transport:      o.transport,
+	}
+	if trace != nil {
+		ac.Trace = trace
+	}
+	return backend.Config{
+		Logger:       o.log,
+		AT:           ac,
+		MM:           mm.Options{Logger: o.log, APDUTimeout: o.apduTimeout, AT: ac},
+		DBusAddress:  o.dbusAddress,
+		ProbeTimeout: min(o.atTimeout, backend.DefaultProbeTimeout),
+	}
 }
 
 // openSession opens the modem chosen by the flags.
@@ -157,42 +216,55 @@ func (o *options) openSession(ctx context.Context) (_ *session, err error) {
 			s.Close()
 		}
 	}()
-	device := o.device
-	switch {
-	case o.simState != "" && o.device != "":
-		return nil, usageError("--device and --sim exclude each other")
-	case o.simState != "":
+	var spec backend.Spec
+	if o.simState != "" {
+		if o.device != "" || o.modemSpec != "" {
+			return nil, usageError("--sim excludes --device and --modem")
+		}
 		path, err := s.startSim(ctx, o.simState)
 		if err != nil {
 			return nil, err
 		}
-		device = path
-	case device == "":
-		return nil, usageError("no modem given: use --device /dev/ttyUSB2 (the modem's AT port) or --sim STATEFILE (a simulated modem)")
+		spec = backend.Spec{Kind: backend.KindAT, Port: path}
+	} else {
+		if o.device != "" && o.modemSpec != "" {
+			return nil, usageError("--device and --modem exclude each other")
+		}
+		if spec, err = o.spec(); err != nil {
+			return nil, err
+		}
 	}
-	cfg := at.Config{
-		Device:         device,
-		Baud:           o.baud,
-		CommandTimeout: o.atTimeout,
-		APDUTimeout:    o.apduTimeout,
-		Logger:         o.log,
-		Transport:      o.transport,
-	}
+	var trace io.Writer
 	if o.atTrace != "" {
 		f, err := os.OpenFile(o.atTrace, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 		if err != nil {
 			return nil, fmt.Errorf("AT trace: %w", err)
 		}
 		s.closers = append(s.closers, f.Close)
-		cfg.Trace = f
+		trace = f
 	}
-	m, err := at.Open(ctx, cfg)
+	m, err := backend.Open(ctx, spec, o.backendConfig(trace))
 	if err != nil {
-		return nil, fmt.Errorf("modem on %s: %w", device, err)
+		return nil, explainOpen(spec, err)
 	}
 	s.modem = m
 	s.closers = append(s.closers, m.Close)
 	return s, nil
+}
+
+// explainOpen adds what to do to a modem that could not be opened.
+func explainOpen(spec backend.Spec, err error) error {
+	var nf *mm.NotFoundError
+	switch {
+	case errors.Is(err, backend.ErrNoModem):
+		return fmt.Errorf("%w. Connect a modem, or name one: --device /dev/ttyUSB2 (its AT port; also --modem at:PORT), "+
+			"--modem mm:IMEI (a ModemManager modem, see `mobileplans modem list`), or --sim STATEFILE (a simulated modem)", err)
+	case errors.Is(err, mm.ErrNoDaemon), errors.Is(err, mm.ErrUnsupported), errors.Is(err, backend.ErrNoBus):
+		return fmt.Errorf("--modem %s: %w (give the modem's AT port with --device instead)", spec, err)
+	case errors.As(err, &nf):
+		return fmt.Errorf("--modem %s: %w (see `mobileplans modem list`)", spec, err)
+	}
+	return err
 }
 
 // startSim serves a simulated modem with the eUICC state in statePath on a
@@ -244,10 +316,7 @@ func (s *session) lpa(ctx context.Context) (*lpa.Client, error) {
 
 // Close releases everything in reverse order of opening.
 func (s *session) Close() {
-	if s.client != nil {
-		_ = s.client.Close()
-		s.client = nil
-	}
+	s.closeLPA()
 	for i := len(s.closers) - 1; i >= 0; i-- {
 		if err := s.closers[i](); err != nil && s.o.log != nil {
 			s.o.log.Debug("close", "err", err)
@@ -258,6 +327,12 @@ func (s *session) Close() {
 
 // withLPA runs f with an LPA client on a freshly opened session.
 func (o *options) withLPA(cmd *cobra.Command, f func(ctx context.Context, c *lpa.Client) error) error {
+	return o.withSession(cmd, func(ctx context.Context, _ *session, c *lpa.Client) error { return f(ctx, c) })
+}
+
+// withSession is withLPA for commands that also need the session (to
+// refresh the modem after a profile switch).
+func (o *options) withSession(cmd *cobra.Command, f func(ctx context.Context, s *session, c *lpa.Client) error) error {
 	ctx := cmd.Context()
 	s, err := o.openSession(ctx)
 	if err != nil {
@@ -268,5 +343,49 @@ func (o *options) withLPA(cmd *cobra.Command, f func(ctx context.Context, c *lpa
 	if err != nil {
 		return err
 	}
-	return f(ctx, c)
+	return f(ctx, s, c)
+}
+
+// refresher is a modem that must be told to re-read the SIM after a
+// profile switch (ModemManager, which reads the ICCID only while probing
+// the modem); reprober is one that can re-read it without waiting for a
+// registration (for a disable, after which no profile may be enabled).
+type (
+	refresher interface {
+		Refresh(ctx context.Context) error
+	}
+	reprober interface {
+		Reprobe(ctx context.Context) error
+	}
+)
+
+// switched lets the modem catch up with a profile switch done with the
+// card's refresh (refresh false: none is wanted): a modem that is a
+// refresher re-reads the SIM, waiting for it to be ready when a profile
+// was enabled. Modems that are not rely on the card's own refresh. The
+// LPA's channels do not survive the re-read, so the LPA client is closed
+// first and reopened on the next use.
+func (s *session) switched(ctx context.Context, refresh, enabled bool) error {
+	r, ok := s.modem.(refresher)
+	if !ok || !refresh {
+		return nil
+	}
+	s.closeLPA()
+	if rp, ok := s.modem.(reprober); ok && !enabled {
+		return rp.Reprobe(ctx)
+	}
+	if err := r.Refresh(ctx); err != nil {
+		return fmt.Errorf("the modem did not pick up the profile switch: %w", err)
+	}
+	return nil
+}
+
+// closeLPA closes the LPA client, if open.
+func (s *session) closeLPA() {
+	if s.client != nil {
+		if err := s.client.Close(); err != nil && s.o.log != nil {
+			s.o.log.Debug("close the LPA", "err", err)
+		}
+		s.client = nil
+	}
 }

@@ -3,6 +3,7 @@ package modem
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
 	"github.com/mobileplans/mobileplans/esim/apdu"
 )
@@ -80,4 +81,22 @@ func (r Registration) MCC() string {
 		return r.OperatorCode[:3]
 	}
 	return ""
+}
+
+// Connection is a data bearer to bring up, from the operator's APN
+// settings (discovery service, COSA-like).
+type Connection struct {
+	APN            string
+	User, Password string
+	// Auth is "none", "pap" or "chap"; "" leaves it to the modem.
+	Auth string
+	// IPType is "ipv4", "ipv6" or "ipv4v6"; "" leaves it to the modem.
+	IPType         string
+	RoamingAllowed bool
+}
+
+// LogValue leaves the password out.
+func (c Connection) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("apn", c.APN), slog.String("auth", c.Auth), slog.String("ipType", c.IPType),
+		slog.Bool("user", c.User != ""), slog.Bool("roamingAllowed", c.RoamingAllowed))
 }
