@@ -61,7 +61,9 @@ type fakeAgent struct {
 	got []portal.Message
 }
 
-func (f *fakeAgent) PortalLaunch(context.Context, string) (app.PortalRequest, error) { return f.req, nil }
+func (f *fakeAgent) PortalLaunch(context.Context, string) (app.PortalRequest, error) {
+	return f.req, nil
+}
 
 func (f *fakeAgent) HandleBridgeMessage(_ context.Context, m portal.Message) (app.Reply, error) {
 	f.mu.Lock()
