@@ -5,7 +5,7 @@ export GOFLAGS := -buildvcs=false
 GO ?= go
 # Debian packages the build and the tests need (installed idempotently by `make deps`);
 # modemmanager and dbus-daemon run the real ModemManager in modem/mm/mmtest's harness.
-APT_PACKAGES := ca-certificates gcc libc6-dev chromium libnss3-tools modemmanager dbus-daemon
+APT_PACKAGES := ca-certificates gcc libc6-dev chromium libnss3-tools modemmanager dbus-daemon xvfb
 PKGS := ./...
 
 .PHONY: all build deps test test-short bench lint crossbuild demo fuzz clean
