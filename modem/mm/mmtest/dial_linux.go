@@ -27,6 +27,9 @@ type dialPTY struct {
 	path          string
 	done          chan struct{}
 	err           error
+	// shared: the master is in packet mode and every read clears the
+	// slave's exclusive flag (see serveDialPTY).
+	shared bool
 
 	mu      sync.Mutex
 	dials   []string
@@ -41,16 +44,31 @@ type dialPTY struct {
 // passed on as it is.
 const maxPartial = 4096
 
-func serveDialPTY(ctx context.Context, m *sim.Modem) (*dialPTY, error) {
+// serveDialPTY serves m on a new pty. With shared, the pty can be
+// re-opened by a process without CAP_SYS_ADMIN: ModemManager sets
+// TIOCEXCL on the port when it opens it, and on a pty the flag outlives
+// its close (the tty lives as long as the master), so its next open would
+// fail with EBUSY. The master is put in packet mode, which reports the
+// tcflush ModemManager does right after TIOCEXCL, and every read from the
+// master clears the flag with TIOCNXCL on the harness's slave descriptor
+// (as sim.ServePTY does).
+func serveDialPTY(ctx context.Context, m *sim.Modem, shared bool) (*dialPTY, error) {
 	master, slave, err := pty.Open()
 	if err != nil {
 		return nil, fmt.Errorf("mmtest: open pty: %w", err)
 	}
-	d := &dialPTY{master: master, slave: slave, path: slave.Name(), done: make(chan struct{}), buf: make([]byte, 4096)}
+	d := &dialPTY{master: master, slave: slave, path: slave.Name(), shared: shared, done: make(chan struct{}), buf: make([]byte, 4097)}
 	if err := rawMode(slave); err != nil {
 		master.Close()
 		slave.Close()
 		return nil, fmt.Errorf("mmtest: raw mode on %s: %w", d.path, err)
+	}
+	if shared {
+		if err := ioctl(master, func(fd int) error { return unix.IoctlSetPointerInt(fd, unix.TIOCPKT, 1) }); err != nil {
+			master.Close()
+			slave.Close()
+			return nil, fmt.Errorf("mmtest: packet mode on %s: %w", d.path, err)
+		}
 	}
 	// The harness keeps the slave open so that ModemManager can close and
 	// re-open the port without the master seeing a hang-up.
@@ -68,28 +86,32 @@ func serveDialPTY(ctx context.Context, m *sim.Modem) (*dialPTY, error) {
 
 // rawMode puts a terminal in raw mode (cfmakeraw).
 func rawMode(f *os.File) error {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var terr error
-	err = rc.Control(func(fd uintptr) {
-		t, err := unix.IoctlGetTermios(int(fd), unix.TCGETS)
+	return ioctl(f, func(fd int) error {
+		t, err := unix.IoctlGetTermios(fd, unix.TCGETS)
 		if err != nil {
-			terr = err
-			return
+			return err
 		}
 		t.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
 		t.Oflag &^= unix.OPOST
 		t.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
 		t.Cflag &^= unix.CSIZE | unix.PARENB
 		t.Cflag |= unix.CS8
-		terr = unix.IoctlSetTermios(int(fd), unix.TCSETS, t)
+		return unix.IoctlSetTermios(fd, unix.TCSETS, t)
 	})
+}
+
+// ioctl runs f on the file's descriptor without switching it to blocking
+// mode (which (*os.File).Fd would do, disabling deadlines).
+func ioctl(f *os.File, fn func(fd int) error) error {
+	rc, err := f.SyscallConn()
 	if err != nil {
 		return err
 	}
-	return terr
+	var ferr error
+	if err := rc.Control(func(fd uintptr) { ferr = fn(int(fd)) }); err != nil {
+		return err
+	}
+	return ferr
 }
 
 // Read hands the modem complete lines (and unterminated input beyond
@@ -105,8 +127,20 @@ func (d *dialPTY) Read(b []byte) (int, error) {
 		}
 		d.mu.Unlock()
 		n, err := d.master.Read(d.buf)
-		if n > 0 {
-			if werr := d.feed(d.buf[:n]); werr != nil {
+		data := d.buf[:n]
+		if d.shared && n > 0 {
+			// Whoever has the port open may have set TIOCEXCL since
+			// the last read. The slave is closed once serving ends
+			// (then there is nobody left to let in).
+			_ = ioctl(d.slave, func(fd int) error { return unix.IoctlSetInt(fd, unix.TIOCNXCL, 0) })
+			if data[0] == unix.TIOCPKT_DATA {
+				data = data[1:]
+			} else {
+				data = nil // a status byte only (flush, stop, start)
+			}
+		}
+		if len(data) > 0 {
+			if werr := d.feed(data); werr != nil {
 				return 0, werr
 			}
 		}

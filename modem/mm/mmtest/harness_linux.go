@@ -40,8 +40,17 @@ type Env struct {
 	// Card is the simulated eUICC the harness created (nil when
 	// Options.Card was given).
 	Card *euicc.Card
-	// PTY is the modem's port, /dev/pts/N.
+	// PTY is the modem's port as ModemManager names and opens it, "/dev/"
+	// followed by the port name ModemManager reports: /dev/pts/N (PTS)
+	// in the mount namespace, and /dev/../../..<Dir>/ttyMM0, a link to
+	// PTS while ModemManager runs, in the fallback (NoNamespace).
 	PTY string
+	// PTS is the simulated modem's pseudo-terminal, /dev/pts/N.
+	PTS string
+	// NoNamespace reports that ModemManager runs without the private
+	// mount namespace, with the port name trick: Options.NoNamespace or
+	// MMTEST_NO_NAMESPACE asked for it, or the namespace cannot be made.
+	NoNamespace bool
 	// Polkit is the stand-in polkit authority.
 	Polkit *Polkit
 
@@ -50,6 +59,7 @@ type Env struct {
 	ctl    *dbus.Conn
 	ttyDir string
 	events string
+	link   string // the fallback's Dir/ttyMM0
 	log    *simLog
 	dial   *dialPTY
 	// stopModem stops serving the simulated modem.
@@ -114,7 +124,8 @@ func (p *proc) exited() bool {
 // New starts the harness and waits until ModemManager exports the
 // simulated modem; everything is torn down when the test ends. It skips
 // the test (or fails it, with MMTEST_REQUIRE=1) when the harness cannot
-// run here: not root, or ModemManager or dbus-daemon not installed.
+// run here: ModemManager or dbus-daemon not installed, or neither the
+// mount namespace nor the fallback possible.
 func New(t testing.TB, opts Options) *Env {
 	t.Helper()
 	if why := unavailable(); why != "" {
@@ -122,21 +133,96 @@ func New(t testing.TB, opts Options) *Env {
 	}
 	opts = opts.withDefaults()
 	e := &Env{t: t, opts: opts, log: newSimLog(opts.Modem.Log)}
+	switch {
+	case opts.NoNamespace:
+		e.NoNamespace = true
+		t.Logf("mmtest: without a mount namespace (Options.NoNamespace)")
+	case noNamespaceEnv():
+		e.NoNamespace = true
+		t.Logf("mmtest: without a mount namespace (%s=%s)", noNamespaceVar, os.Getenv(noNamespaceVar))
+	default:
+		if why := namespaceUnavailable(); why != "" {
+			e.NoNamespace = true
+			t.Logf("mmtest: without a mount namespace: %s", why)
+		}
+	}
+	if e.NoNamespace {
+		if why := fallbackUnavailable(); why != "" {
+			skip(t, why)
+		}
+	}
 	if err := e.start(); err != nil {
 		t.Fatal(err)
 	}
 	return e
 }
 
-// unavailable says why the harness cannot run, or "".
+// noNamespaceVar forces the fallback for every harness, as
+// Options.NoNamespace does for one.
+const noNamespaceVar = "MMTEST_NO_NAMESPACE"
+
+func noNamespaceEnv() bool {
+	v := os.Getenv(noNamespaceVar)
+	return v != "" && v != "0"
+}
+
+// unavailable says why the harness cannot run in either mode, or "".
 func unavailable() string {
-	if os.Geteuid() != 0 {
-		return "needs root: ModemManager runs in a private mount namespace that shows the simulated modem's pty as a USB tty"
-	}
-	for _, bin := range []string{"ModemManager", "dbus-daemon", "sh", "mount", "mkdir", "ln"} {
+	for _, bin := range []string{"ModemManager", "dbus-daemon"} {
 		if _, err := exec.LookPath(bin); err != nil {
 			return fmt.Sprintf("%s not found (install the Debian packages: apt-get install -y %s)", bin, AptPackages)
 		}
+	}
+	return ""
+}
+
+// fallbackUnavailable says why the fallback cannot run, or "": the name
+// trick climbs out of /sys/class/tty and /dev, which must exist.
+func fallbackUnavailable() string {
+	for _, dir := range []string{"/sys/class/tty", "/dev"} {
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			return fmt.Sprintf("no mount namespace (%s), and the fallback needs the directory %s", namespaceUnavailable(), dir)
+		}
+	}
+	return ""
+}
+
+var (
+	nsOnce sync.Once
+	nsWhy  string
+)
+
+// namespaceUnavailable says, once per process, why ModemManager cannot
+// run in a private mount namespace here, or "". It needs root (the
+// namespace and the tmpfs need CAP_SYS_ADMIN) and sh, mount, mkdir and
+// ln, and it tries: a throwaway child unshares its mount namespace and
+// runs nsScript as StartDaemon does, with true instead of ModemManager.
+// That fails, deterministically, where a container lacks CAP_SYS_ADMIN
+// or seccomp forbids unshare or mount.
+func namespaceUnavailable() string {
+	nsOnce.Do(func() { nsWhy = probeNamespace() })
+	return nsWhy
+}
+
+func probeNamespace() string {
+	if os.Geteuid() != 0 {
+		return "not root (the mount namespace needs CAP_SYS_ADMIN)"
+	}
+	for _, bin := range []string{"sh", "mount", "mkdir", "ln"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			return bin + " not found (the mount namespace is set up with sh, mount, mkdir and ln)"
+		}
+	}
+	cmd := exec.Command("sh", "-c", nsScript, "mmtest-ns", "/nonexistent", "0", "true")
+	cmd.Env = cleanEnv()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS, Pdeathsig: syscall.SIGKILL}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		msg := strings.TrimSpace(string(out))
+		if msg != "" {
+			msg = ": " + msg
+		}
+		return fmt.Sprintf("cannot make a private mount namespace with a tmpfs on /sys/class/tty (%v%s)", err, msg)
 	}
 	return ""
 }
@@ -159,6 +245,13 @@ func (e *Env) start() (err error) {
 		return err
 	}
 	e.Dir = dir
+	if e.NoNamespace {
+		// The port name is built from the directory's absolute path.
+		if e.Dir, err = filepath.Abs(dir); err != nil {
+			_ = os.RemoveAll(dir)
+			return err
+		}
+	}
 	t.Cleanup(e.teardown)
 	defer func() {
 		if err != nil {
@@ -289,12 +382,12 @@ func (e *Env) startModem() error {
 	e.IMEI = mo.IMEI
 	e.SIM = sim.New(card, mo)
 	ctx, cancel := context.WithCancel(context.Background())
-	d, err := serveDialPTY(ctx, e.SIM)
+	d, err := serveDialPTY(ctx, e.SIM, e.NoNamespace)
 	if err != nil {
 		cancel()
 		return err
 	}
-	e.dial, e.PTY = d, d.path
+	e.dial, e.PTS, e.PTY = d, d.path, d.path
 	e.stopModem = func() error {
 		cancel()
 		return d.wait()
@@ -309,70 +402,189 @@ func (e *Env) startModem() error {
 	if e.ttyDir, err = makeFakeSysfs(filepath.Join(e.Dir, "fakesys"), manufacturer, model); err != nil {
 		return err
 	}
+	name := strings.TrimPrefix(e.PTS, "/dev/")
+	if e.NoNamespace {
+		e.link = filepath.Join(e.Dir, "ttyMM0")
+		if strings.ContainsAny(e.link, ",'\" \t\n") {
+			return fmt.Errorf("mmtest: %s cannot be part of a kernel event's port name (set TMPDIR)", e.link)
+		}
+		name = "../../.." + e.link
+		e.PTY = "/dev/" + name
+	}
 	e.events = filepath.Join(e.Dir, "initial-events")
-	ev := fmt.Sprintf("action=add,subsystem=tty,name=%s\n", e.portName())
+	ev := fmt.Sprintf("action=add,subsystem=tty,name=%s\n", name)
 	return os.WriteFile(e.events, []byte(ev), 0o644)
 }
 
-// portName is the kernel name ModemManager gets for the pty: "pts/N", so
-// that it opens /dev/pts/N and reads /sys/class/tty/pts/N, which the
-// private mount namespace points at the fake sysfs tree.
-func (e *Env) portName() string { return strings.TrimPrefix(e.PTY, "/dev/") }
+// The port's kernel name, in the initial kernel event, is what
+// ModemManager resolves as /sys/class/tty/<name> while it handles the
+// event and opens as /dev/<name> when it probes the port, at least 1.5 s
+// later.
+//
+// In the mount namespace it is "pts/N": /dev/pts/N is the pty, and
+// /sys/class/tty/pts/N is a link to the fake sysfs tree on the
+// namespace's tmpfs.
+//
+// In the fallback it is "../../..<Dir>/ttyMM0", which names the file
+// <Dir>/ttyMM0 under both prefixes (.. stops at /). That file is a
+// symbolic link to the fake sysfs tty directory until ModemManager has
+// handled the event, and to the pty from then on (pointLink).
 
 // nsScript runs in ModemManager's private mount namespace before it
 // becomes ModemManager: $1 is the fake tty directory, $2 the pty number.
 const nsScript = `mount -t tmpfs mmtest /sys/class/tty && mkdir /sys/class/tty/pts && ` +
 	`ln -s "$1" "/sys/class/tty/pts/$2" && shift 2 && exec "$@"`
 
-// StartDaemon starts ModemManager and waits until it owns its bus name.
+// StartDaemon starts ModemManager and waits until it owns its bus name
+// (and, in the fallback, until it has taken the port).
 //
 // ModemManager runs with --test-session (session bus, no system
 // services), --test-no-udev (sysfs is read directly) and
 // --no-auto-scan --initial-kernel-events: the pty is announced in the
-// events file, which ModemManager reads at start, so no D-Bus call and no
-// timing is involved. It runs in a private mount namespace (CLONE_NEWNS,
-// mounts private) where /sys/class/tty is a tmpfs holding only
-// pts/N -> the fake USB tty directory: ModemManager resolves the sysfs
-// path and opens /dev/pts/N under the same name, and the host's /sys is
-// untouched. DBUS_SYSTEM_BUS_ADDRESS points at the private bus too, so its
+// events file, which ModemManager reads at start, so no D-Bus call is
+// involved. DBUS_SYSTEM_BUS_ADDRESS points at the private bus too, so its
 // polkit client finds the stand-in.
+//
+// In the mount namespace mode it runs in a private mount namespace
+// (CLONE_NEWNS, mounts private) where /sys/class/tty is a tmpfs holding
+// only pts/N -> the fake USB tty directory: ModemManager resolves the
+// sysfs path and opens /dev/pts/N under the same name, no timing is
+// involved, and the host's /sys is untouched.
+//
+// In the fallback Dir/ttyMM0 is pointed at the fake USB tty directory
+// before ModemManager starts, and at the pty as soon as ModemManager's log
+// says it processed the initial kernel event, well before it opens the
+// port (at least 1.5 s later). A restart goes through the same steps. If
+// the log shows ModemManager opening the port before the link was
+// switched (the harness was held up for that long), ModemManager is
+// started again, up to three times in all.
 func (e *Env) StartDaemon(ctx context.Context) error {
+	for attempt := 1; ; attempt++ {
+		late, err := e.startDaemon(ctx)
+		if err != nil || !late {
+			return err
+		}
+		if attempt == 3 {
+			return fmt.Errorf("mmtest: ModemManager opened the port before it was linked to the pty, %d times\n%s", attempt, e.diagnostics())
+		}
+		e.t.Logf("mmtest: ModemManager opened the port before it was linked to the pty; starting it again")
+		if err := e.StopDaemon(); err != nil {
+			return err
+		}
+	}
+}
+
+// startDaemon is one StartDaemon attempt; late reports that in the
+// fallback the link was switched too late.
+func (e *Env) startDaemon(ctx context.Context) (late bool, err error) {
 	e.mu.Lock()
 	if e.daemon != nil && !e.daemon.exited() {
 		e.mu.Unlock()
-		return errors.New("mmtest: ModemManager is already running")
+		return false, errors.New("mmtest: ModemManager is already running")
 	}
 	e.starts++
 	logFile := filepath.Join(e.Dir, fmt.Sprintf("mm.%d.log", e.starts))
 	e.mu.Unlock()
 
-	num := strings.TrimPrefix(e.PTY, "/dev/pts/")
-	args := []string{"-c", nsScript, "mmtest-ns", e.ttyDir, num, "ModemManager",
-		"--test-session", "--test-no-udev", "--no-auto-scan", "--initial-kernel-events=" + e.events,
+	args := []string{"--test-session", "--test-no-udev", "--no-auto-scan", "--initial-kernel-events=" + e.events,
 		"--log-level=DEBUG", "--log-file=" + logFile}
 	if !e.opts.NoDebug {
 		args = append(args, "--debug")
 	}
-	cmd := exec.Command("sh", args...)
+	var cmd *exec.Cmd
+	if e.NoNamespace {
+		if err := pointLink(e.link, e.ttyDir); err != nil {
+			return false, err
+		}
+		cmd = exec.Command("ModemManager", args...)
+	} else {
+		num := strings.TrimPrefix(e.PTS, "/dev/pts/")
+		cmd = exec.Command("sh", append([]string{"-c", nsScript, "mmtest-ns", e.ttyDir, num, "ModemManager"}, args...)...)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
+	}
 	cmd.Env = append(cleanEnv(), "DBUS_SESSION_BUS_ADDRESS="+e.Addr, "DBUS_SYSTEM_BUS_ADDRESS="+e.Addr)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
 	out, err := os.Create(filepath.Join(e.Dir, fmt.Sprintf("mm.%d.out", e.starts)))
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer out.Close()
 	cmd.Stdout, cmd.Stderr = out, out
 	p, err := startProc("ModemManager", cmd)
 	if err != nil {
-		return err
+		return false, err
 	}
 	e.mu.Lock()
 	e.daemon = p
 	e.mu.Unlock()
+	if e.NoNamespace {
+		// ModemManager handles the initial events once it owns its name,
+		// so this comes first: the swap is due as soon as possible.
+		if err := waitKernelEvent(ctx, logFile, p); err != nil {
+			return false, fmt.Errorf("mmtest: ModemManager did not take the port: %w\n%s", err, e.diagnostics())
+		}
+		if err := pointLink(e.link, e.PTS); err != nil {
+			return false, err
+		}
+		if b, _ := os.ReadFile(logFile); strings.Contains(string(b), portOpening) {
+			return true, nil
+		}
+	}
 	if err := waitName(ctx, e.ctl, mm.BusName, p); err != nil {
-		return fmt.Errorf("mmtest: ModemManager did not come up: %w\n%s", err, e.diagnostics())
+		return false, fmt.Errorf("mmtest: ModemManager did not come up: %w\n%s", err, e.diagnostics())
+	}
+	return false, nil
+}
+
+// pointLink makes link a symbolic link to target, atomically (a new link
+// renamed over the old one), so that ModemManager never finds it missing.
+func pointLink(link, target string) error {
+	tmp := link + ".new"
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("mmtest: %w", err)
+	}
+	if err := os.Symlink(target, tmp); err != nil {
+		return fmt.Errorf("mmtest: %w", err)
+	}
+	if err := os.Rename(tmp, link); err != nil {
+		return fmt.Errorf("mmtest: %w", err)
 	}
 	return nil
+}
+
+// ModemManager 1.20's log lines for the initial kernel events
+// (mm-base-manager.c, process_initial_kernel_events), written once it has
+// handled them, so after it resolved the port's sysfs path.
+const (
+	eventProcessed = "processed initial kernel event"
+	eventFailed    = "as initial kernel event" // couldn't parse/process line '...' as initial kernel event
+	eventsFailed   = "couldn't load initial kernel events"
+	// mm-port-serial.c logs this just before it opens the port.
+	portOpening = "opening serial port"
+)
+
+// waitKernelEvent follows ModemManager's log until it reports the initial
+// kernel event handled (or failed), or until p exits.
+func waitKernelEvent(ctx context.Context, logFile string, p *proc) error {
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		b, _ := os.ReadFile(logFile)
+		for _, line := range strings.Split(string(b), "\n") {
+			switch {
+			case strings.Contains(line, eventProcessed):
+				return nil
+			case strings.Contains(line, eventFailed), strings.Contains(line, eventsFailed):
+				return errors.New(strings.TrimSpace(line))
+			}
+		}
+		select {
+		case <-tick.C:
+		case <-p.done:
+			return fmt.Errorf("%s exited: %v", p.name, p.err)
+		case <-ctx.Done():
+			return fmt.Errorf("no %q in %s: %w", eventProcessed, logFile, ctx.Err())
+		}
+	}
 }
 
 // waitName waits until name has an owner on the bus, following

@@ -4,11 +4,65 @@ package mmtest
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/mobileplans/mobileplans/modem/mm"
+	"github.com/mobileplans/mobileplans/modem/sim"
 )
+
+// TestNoNamespace runs the fallback: ModemManager exports the simulated
+// modem on the port the name trick gives it, and finds it again after a
+// restart (the link goes back to the fake sysfs tree and to the pty).
+func TestNoNamespace(t *testing.T) {
+	t.Parallel()
+	env := New(t, Options{NoNamespace: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	if !env.NoNamespace {
+		t.Fatal("Env.NoNamespace is false")
+	}
+	if !strings.HasPrefix(env.PTY, "/dev/../../../") || !strings.HasSuffix(env.PTY, "/ttyMM0") {
+		t.Errorf("PTY = %s", env.PTY)
+	}
+	check := func(when string) {
+		t.Helper()
+		ms, err := mm.List(ctx, env.Conn(t))
+		if err != nil {
+			t.Fatalf("%s: List: %v", when, err)
+		}
+		if len(ms) != 1 || ms[0].IMEI != sim.DefaultIMEI || ms[0].IMEI != env.IMEI {
+			t.Fatalf("%s: List = %+v, want one modem with IMEI %s", when, ms, sim.DefaultIMEI)
+		}
+		if ports := ms[0].ATPorts(); len(ports) != 1 || ports[0] != env.PTY {
+			t.Errorf("%s: ATPorts = %v, want [%s]", when, ports, env.PTY)
+		}
+		// The port ModemManager opened is the pty.
+		if got, err := filepath.EvalSymlinks(env.PTY); err != nil || got != env.PTS {
+			t.Errorf("%s: %s -> %s, %v; want %s", when, env.PTY, got, err, env.PTS)
+		}
+	}
+	check("start")
+
+	if err := env.StopDaemon(); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.StartDaemon(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.WaitModem(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check("restart")
+	if log := env.DaemonLog(); !strings.Contains(log, eventProcessed) || strings.Contains(log, "Is a directory") {
+		t.Errorf("ModemManager's log after the restart:\n%s", tail(log, 40))
+	}
+}
 
 func TestFakeSysfs(t *testing.T) {
 	root := t.TempDir()

@@ -26,6 +26,12 @@ type Options struct {
 	// DenyPolkit makes the polkit stand-in refuse every request
 	// (InhibitDevice then fails).
 	DenyPolkit bool
+	// NoNamespace runs ModemManager without the private mount namespace,
+	// with the port name trick (see the package documentation). New also
+	// uses it when the environment variable MMTEST_NO_NAMESPACE is set to
+	// anything but "" or "0", and when the namespace cannot be made here
+	// (not root, no CAP_SYS_ADMIN, unshare or mount forbidden).
+	NoNamespace bool
 	// StartTimeout bounds bringing the harness up until ModemManager
 	// exports the modem; default 60s.
 	StartTimeout time.Duration
