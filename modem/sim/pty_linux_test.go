@@ -18,6 +18,8 @@ import (
 
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
+
+	"github.com/mobileplans/mobileplans/internal/tty"
 )
 
 // helperEnv makes the test binary act as an unprivileged pty client (see
@@ -63,10 +65,10 @@ func ptyClientHelper(spec string) int {
 // modemManagerOpen does what ModemManager does after open(): raw mode,
 // TIOCEXCL, tcflush(TCIOFLUSH).
 func modemManagerOpen(f *os.File) error {
-	return ioctlFile(f, func(fd int) error {
-		if err := makeRaw(fd); err != nil {
-			return fmt.Errorf("raw mode: %w", err)
-		}
+	if err := tty.MakeRaw(f); err != nil {
+		return fmt.Errorf("raw mode: %w", err)
+	}
+	return tty.Control(f, func(fd int) error {
 		if err := unix.IoctlSetInt(fd, unix.TIOCEXCL, 0); err != nil {
 			return fmt.Errorf("TIOCEXCL: %w", err)
 		}
@@ -103,7 +105,7 @@ func openPTYClient(t *testing.T, path string) *os.File {
 	if err != nil {
 		t.Fatalf("open %s: %v", path, err)
 	}
-	if err := ioctlFile(f, makeRaw); err != nil {
+	if err := tty.MakeRaw(f); err != nil {
 		t.Fatalf("raw mode: %v", err)
 	}
 	return f
@@ -173,7 +175,7 @@ func TestServePTYClearsExclusive(t *testing.T) {
 		t.Fatal(err)
 	}
 	var excl int
-	err := ioctlFile(f, func(fd int) (err error) {
+	err := tty.Control(f, func(fd int) (err error) {
 		excl, err = unix.IoctlGetInt(fd, unix.TIOCGEXCL)
 		return err
 	})
@@ -244,7 +246,7 @@ func TestServePTYNonRootReopen(t *testing.T) {
 	if err := os.Chmod(slave.Name(), 0o666); err != nil {
 		t.Fatal(err)
 	}
-	if err := ioctlFile(slave, func(fd int) error { return unix.IoctlSetInt(fd, unix.TIOCEXCL, 0) }); err != nil {
+	if err := tty.Control(slave, func(fd int) error { return unix.IoctlSetInt(fd, unix.TIOCEXCL, 0) }); err != nil {
 		t.Fatal(err)
 	}
 	if code := run("open", slave.Name()); code != 16 {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
+
+	"github.com/mobileplans/mobileplans/internal/tty"
 )
 
 // ServePTY creates a pseudo-terminal, serves the modem on its master side
@@ -33,10 +35,10 @@ func (m *Modem) ServePTY(ctx context.Context) (path string, err error) {
 		}
 	}()
 	path = slave.Name()
-	if err := ioctlFile(slave, func(fd int) error { return makeRaw(fd) }); err != nil {
+	if err := tty.MakeRaw(slave); err != nil {
 		return "", fmt.Errorf("sim: raw mode on %s: %w", path, err)
 	}
-	if err := ioctlFile(master, func(fd int) error { return unix.IoctlSetPointerInt(fd, unix.TIOCPKT, 1) }); err != nil {
+	if err := tty.SetPacketMode(master); err != nil {
 		return "", fmt.Errorf("sim: packet mode on %s: %w", path, err)
 	}
 	if err := os.Chmod(path, 0o666); err != nil {
@@ -69,37 +71,6 @@ func (m *Modem) Wait() error {
 	return errors.Join(m.ptyErrs...)
 }
 
-// ioctlFile runs f on the file's descriptor without switching it to
-// blocking mode (which (*os.File).Fd would do, disabling deadlines).
-func ioctlFile(file *os.File, f func(fd int) error) error {
-	rc, err := file.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var ferr error
-	if err := rc.Control(func(fd uintptr) { ferr = f(int(fd)) }); err != nil {
-		return err
-	}
-	return ferr
-}
-
-// makeRaw puts a terminal in raw mode (as cfmakeraw does): no echo, no
-// line editing, no CR/LF translation, 8 bits.
-func makeRaw(fd int) error {
-	t, err := unix.IoctlGetTermios(fd, ioctlGetTermios)
-	if err != nil {
-		return err
-	}
-	t.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
-	t.Oflag &^= unix.OPOST
-	t.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
-	t.Cflag &^= unix.CSIZE | unix.PARENB
-	t.Cflag |= unix.CS8
-	t.Cc[unix.VMIN] = 1
-	t.Cc[unix.VTIME] = 0
-	return unix.IoctlSetTermios(fd, ioctlSetTermios, t)
-}
-
 // pktPort is the master side of the pty in packet mode: every read starts
 // with a control byte, TIOCPKT_DATA for data.
 type pktPort struct {
@@ -127,8 +98,7 @@ func (p *pktPort) Read(b []byte) (int, error) {
 // control handles a packet-mode status byte: a client flushed or stopped
 // the port. Clear TIOCEXCL so the next client can open it.
 func (p *pktPort) control(status byte) {
-	err := ioctlFile(p.slave, func(fd int) error { return unix.IoctlSetInt(fd, unix.TIOCNXCL, 0) })
-	if err != nil {
+	if err := tty.ClearExclusive(p.slave); err != nil {
 		p.m.log.Warn("sim: TIOCNXCL failed", "err", err)
 	}
 	p.m.log.Debug("sim: pty control event, exclusive flag cleared", "status", status)

@@ -14,6 +14,7 @@ import (
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
 
+	"github.com/mobileplans/mobileplans/internal/tty"
 	"github.com/mobileplans/mobileplans/modem/sim"
 )
 
@@ -58,13 +59,13 @@ func serveDialPTY(ctx context.Context, m *sim.Modem, shared bool) (*dialPTY, err
 		return nil, fmt.Errorf("mmtest: open pty: %w", err)
 	}
 	d := &dialPTY{master: master, slave: slave, path: slave.Name(), shared: shared, done: make(chan struct{}), buf: make([]byte, 4097)}
-	if err := rawMode(slave); err != nil {
+	if err := tty.MakeRaw(slave); err != nil {
 		master.Close()
 		slave.Close()
 		return nil, fmt.Errorf("mmtest: raw mode on %s: %w", d.path, err)
 	}
 	if shared {
-		if err := ioctl(master, func(fd int) error { return unix.IoctlSetPointerInt(fd, unix.TIOCPKT, 1) }); err != nil {
+		if err := tty.SetPacketMode(master); err != nil {
 			master.Close()
 			slave.Close()
 			return nil, fmt.Errorf("mmtest: packet mode on %s: %w", d.path, err)
@@ -82,36 +83,6 @@ func serveDialPTY(ctx context.Context, m *sim.Modem, shared bool) (*dialPTY, err
 		}
 	}()
 	return d, nil
-}
-
-// rawMode puts a terminal in raw mode (cfmakeraw).
-func rawMode(f *os.File) error {
-	return ioctl(f, func(fd int) error {
-		t, err := unix.IoctlGetTermios(fd, unix.TCGETS)
-		if err != nil {
-			return err
-		}
-		t.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
-		t.Oflag &^= unix.OPOST
-		t.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
-		t.Cflag &^= unix.CSIZE | unix.PARENB
-		t.Cflag |= unix.CS8
-		return unix.IoctlSetTermios(fd, unix.TCSETS, t)
-	})
-}
-
-// ioctl runs f on the file's descriptor without switching it to blocking
-// mode (which (*os.File).Fd would do, disabling deadlines).
-func ioctl(f *os.File, fn func(fd int) error) error {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var ferr error
-	if err := rc.Control(func(fd uintptr) { ferr = fn(int(fd)) }); err != nil {
-		return err
-	}
-	return ferr
 }
 
 // Read hands the modem complete lines (and unterminated input beyond
@@ -132,7 +103,7 @@ func (d *dialPTY) Read(b []byte) (int, error) {
 			// Whoever has the port open may have set TIOCEXCL since
 			// the last read. The slave is closed once serving ends
 			// (then there is nobody left to let in).
-			_ = ioctl(d.slave, func(fd int) error { return unix.IoctlSetInt(fd, unix.TIOCNXCL, 0) })
+			_ = tty.ClearExclusive(d.slave)
 			if data[0] == unix.TIOCPKT_DATA {
 				data = data[1:]
 			} else {

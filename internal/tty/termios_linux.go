@@ -1,6 +1,6 @@
 //go:build linux
 
-package sim
+package tty
 
 import "golang.org/x/sys/unix"
 
