@@ -237,6 +237,17 @@ func (j *journey) nextReply() reply {
 	}
 }
 
+// wantReply returns the next reply, which must be action without an
+// error.
+func (j *journey) wantReply(action app.Action) reply {
+	j.t.Helper()
+	r := j.nextReply()
+	if r.err != nil || r.r.Action != action {
+		j.t.Fatalf("bridge reply %+v %v, want %s", r.r, r.err, action)
+	}
+	return r
+}
+
 // launch opens Contoso's portal the way the app does: probe, operators for
 // the country, gateway, then the portal with the agent's launch request.
 func (j *journey) launch() app.PortalRequest {
@@ -273,27 +284,40 @@ func (j *journey) do(js string) {
 	}
 }
 
-// waitFor polls a JS expression until it is true.
-func (j *journey) waitFor(expr string) {
+// eventually polls cond until it holds, failing with what at the
+// journey's deadline.
+func (j *journey) eventually(what string, cond func() bool) {
 	j.t.Helper()
-	for {
-		var ok bool
-		if err := j.browser.Eval(j.ctx, "!!("+expr+")", &ok); err == nil && ok {
-			return
-		}
+	for !cond() {
 		select {
 		case <-j.ctx.Done():
-			j.t.Fatalf("waiting for %s: %v", expr, j.ctx.Err())
+			j.t.Fatalf("waiting for %s: %v", what, j.ctx.Err())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
 }
 
+// waitFor polls a JS expression until it is true.
+func (j *journey) waitFor(expr string) {
+	j.t.Helper()
+	j.eventually(expr, func() bool {
+		var ok bool
+		return j.browser.Eval(j.ctx, "!!("+expr+")", &ok) == nil && ok
+	})
+}
+
+// click waits for the element of a CSS selector and clicks it.
+func (j *journey) click(selector string) {
+	j.t.Helper()
+	q := `document.querySelector(` + strconvQuote(selector) + `)`
+	j.waitFor(q)
+	j.do(q + `.click()`)
+}
+
 // signUp creates the buyer's account from the portal's first page.
 func (j *journey) signUp() {
 	j.t.Helper()
-	j.waitFor(`document.querySelector("#signup-link")`)
-	j.do(`document.querySelector("#signup-link").click()`)
+	j.click("#signup-link")
 	j.waitFor(`document.querySelector("#signup-form")`)
 	j.do(`document.querySelector("#name").value="Ada"; document.querySelector("#email").value="ada@example.test";
 		document.querySelector("#password").value="correct horse"; document.querySelector("#signup-submit").click()`)
@@ -389,10 +413,7 @@ func (j *journey) wantEnabled(iccid string) {
 func (j *journey) buyInline() string {
 	j.t.Helper()
 	j.buy("prepaid-5gb", "now")
-	r := j.nextReply()
-	if r.err != nil || r.r.Action != app.ActionDownloadStarted {
-		j.t.Fatalf("bridge reply %+v %v, want a download", r.r, r.err)
-	}
+	j.wantReply(app.ActionDownloadStarted)
 	out := j.wait()
 	if out.State != app.StateDone || out.Result != portal.ActivationSuccess || out.ICCID == "" {
 		j.t.Fatalf("outcome %+v", out)
@@ -444,7 +465,7 @@ func TestNewLineInline(t *testing.T) {
 	// The install and enable notifications reach the SM-DP+ in the
 	// background and leave the eUICC once acknowledged; the seeded
 	// profile's disable notification, whose SM-DP+ does not exist, stays.
-	for {
+	j.eventually("the notifications of the new profile to be delivered", func() bool {
 		ns, err := j.lpa.Notifications(j.ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -457,18 +478,11 @@ func TestNewLineInline(t *testing.T) {
 				others++
 			}
 		}
-		if ours == 0 {
-			if others == 0 {
-				t.Fatal("the undeliverable notification of the old profile was dropped")
-			}
-			break
+		if ours == 0 && others == 0 {
+			t.Fatal("the undeliverable notification of the old profile was dropped")
 		}
-		select {
-		case <-j.ctx.Done():
-			t.Fatalf("notifications still pending: %+v", ns)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+		return ours == 0
+	})
 	bal, err := j.agent.Balance(j.ctx, iccid)
 	if err != nil {
 		t.Fatal(err)
@@ -490,18 +504,17 @@ func TestDeferredDownloadThenCancel(t *testing.T) {
 	before := j.profileCount()
 	j.signUp()
 	j.buy("prepaid-5gb", "later")
-	r := j.nextReply()
-	if r.err != nil || r.r.Action != app.ActionDeferred || r.r.Deferred == nil {
+	r := j.wantReply(app.ActionDeferred)
+	if r.r.Deferred == nil {
 		t.Fatalf("bridge reply %+v %v, want a deferred download", r.r, r.err)
 	}
 	if n := len(j.agent.PendingDownloads()); n != 1 {
 		t.Fatalf("%d pending downloads", n)
 	}
-	j.waitFor(`document.querySelector("#cancel-scheduled")`)
-	j.do(`document.querySelector("#cancel-scheduled").click()`)
+	j.click("#cancel-scheduled")
 	ctxID := r.r.ContextID
-	r = j.nextReply()
-	if r.err != nil || r.r.Action != app.ActionDeferredCancelled || r.r.ContextID != ctxID {
+	r = j.wantReply(app.ActionDeferredCancelled)
+	if r.r.ContextID != ctxID {
 		t.Fatalf("bridge reply %+v %v, want the deferred download cancelled", r.r, r.err)
 	}
 	if n := len(j.agent.PendingDownloads()); n != 0 {
@@ -522,8 +535,8 @@ func TestDeferredDownloadThenToast(t *testing.T) {
 	j.signUp()
 	mark := j.eventCount()
 	j.buy("prepaid-5gb", "later")
-	r := j.nextReply()
-	if r.err != nil || r.r.Action != app.ActionDeferred || r.r.Deferred == nil {
+	r := j.wantReply(app.ActionDeferred)
+	if r.r.Deferred == nil {
 		t.Fatalf("bridge reply %+v %v, want a deferred download", r.r, r.err)
 	}
 	d := r.r.Deferred
@@ -570,10 +583,7 @@ func TestAsyncRegistration(t *testing.T) {
 	j.st.Modem.SetRegistration(3, "") // provisioning lags: denied
 	mark := j.eventCount()
 	j.buy("business-20gb", "now")
-	r := j.nextReply()
-	if r.err != nil || r.r.Action != app.ActionDownloadStarted {
-		t.Fatalf("bridge reply %+v %v", r.r, r.err)
-	}
+	j.wantReply(app.ActionDownloadStarted)
 	ev, _ := j.waitEvent(mark, "first registration attempt", func(ev app.Event) bool {
 		a, ok := ev.(app.RegistrationAttempt)
 		return ok && a.Attempt == 1
@@ -589,17 +599,10 @@ func TestAsyncRegistration(t *testing.T) {
 	j.st.Modem.SetRegistration(-1, "") // the network caught up
 	// The modem searches briefly before it attaches; the agent's next try
 	// is due only after its interval, which the test skips once attached.
-	for {
+	j.eventually("the modem to register once the network allows it", func() bool {
 		reg, err := j.modem.Registration(j.ctx)
-		if err == nil && reg.State.Registered() {
-			break
-		}
-		select {
-		case <-j.ctx.Done():
-			t.Fatal("the modem did not register once the network allowed it")
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+		return err == nil && reg.State.Registered()
+	})
 	if err := j.clock.SkipSleep(j.ctx, 5*time.Minute); err != nil {
 		t.Fatal(err)
 	}
@@ -631,8 +634,7 @@ func TestTopUp(t *testing.T) {
 			t.Fatalf("launch %s does not name the line %s in iccids", req.URL, iccid)
 		}
 		j.signIn()
-		j.waitFor(`document.querySelector("#topup-` + iccid + `")`)
-		j.do(`document.querySelector("#topup-` + iccid + `").click()`)
+		j.click("#topup-" + iccid)
 		j.waitFor(`document.querySelector("#buy-topup")`)
 		j.do(`document.querySelector("input[id^=topup-radio-]").click(); document.querySelector("#buy-topup").click()`)
 	}
@@ -653,10 +655,7 @@ func TestTopUp(t *testing.T) {
 			t.Fatal(err)
 		}
 		topUp()
-		r := j.nextReply()
-		if r.err != nil || r.r.Action != app.ActionSwitchStarted {
-			t.Fatalf("bridge reply %+v %v, want a switch", r.r, r.err)
-		}
+		j.wantReply(app.ActionSwitchStarted)
 		out := j.wait()
 		if out.State != app.StateDone || out.Kind != app.KindSwitch || out.ICCID != iccid {
 			t.Fatalf("outcome %+v", out)
@@ -670,10 +669,7 @@ func TestTopUp(t *testing.T) {
 			t.Fatal(err)
 		}
 		topUp()
-		r := j.nextReply()
-		if r.err != nil || r.r.Action != app.ActionSwitchStarted {
-			t.Fatalf("bridge reply %+v %v", r.r, r.err)
-		}
+		j.wantReply(app.ActionSwitchStarted)
 		out := j.wait()
 		if out.State != app.StateDone || out.ICCID != iccid {
 			t.Fatalf("outcome %+v", out)
@@ -696,12 +692,8 @@ func TestCancelledPurchase(t *testing.T) {
 	j := newJourney(t, journeyOptions{})
 	j.launch()
 	before := j.profileCount()
-	j.waitFor(`document.querySelector("#cancel")`)
-	j.do(`document.querySelector("#cancel").click()`)
-	r := j.nextReply()
-	if r.err != nil || r.r.Action != app.ActionCancelled {
-		t.Fatalf("bridge reply %+v %v, want cancelled", r.r, r.err)
-	}
+	j.click("#cancel")
+	j.wantReply(app.ActionCancelled)
 	if s := j.agent.State(); s != app.StateCancelled {
 		t.Fatalf("journey %s", s)
 	}
@@ -726,10 +718,7 @@ func TestLegacyDataMart(t *testing.T) {
 	}
 	j.signUp()
 	j.buy("travel-1gb", "now")
-	r := j.nextReply()
-	if r.err != nil || r.r.Action != app.ActionDownloadStarted {
-		t.Fatalf("bridge reply %+v %v", r.r, r.err)
-	}
+	r := j.wantReply(app.ActionDownloadStarted)
 	if !strings.Contains(string(r.m.Raw), "notifyPurchaseResult") {
 		t.Fatalf("hand-back %s, want DataMart.notifyPurchaseResult", r.m.Raw)
 	}
@@ -752,10 +741,7 @@ func TestFailedDownloadRelaunch(t *testing.T) {
 	before := j.profileCount()
 	j.st.Faults.Set(smdp.FuncGetBoundProfilePackage, smdp.Fault{HTTPStatus: http.StatusServiceUnavailable})
 	j.buy("prepaid-5gb", "now")
-	r := j.nextReply()
-	if r.err != nil || r.r.Action != app.ActionDownloadStarted {
-		t.Fatalf("bridge reply %+v %v", r.r, r.err)
-	}
+	j.wantReply(app.ActionDownloadStarted)
 	out := j.wait()
 	if out.State != app.StateFailed || out.Result != portal.ActivationServerFailure {
 		t.Fatalf("outcome %+v", out)
@@ -787,12 +773,8 @@ func TestFailedDownloadRelaunch(t *testing.T) {
 		t.Fatalf("the portal shows codes %q (%v)", shown, err)
 	}
 	j.signIn()
-	j.waitFor(`document.querySelector("#retry-download")`)
-	j.do(`document.querySelector("#retry-download").click()`)
-	r = j.nextReply()
-	if r.err != nil || r.r.Action != app.ActionDownloadStarted {
-		t.Fatalf("retry reply %+v %v", r.r, r.err)
-	}
+	j.click("#retry-download")
+	j.wantReply(app.ActionDownloadStarted)
 	out = j.wait()
 	if out.State != app.StateDone || out.ICCID != iccid {
 		t.Fatalf("retry outcome %+v, want %s installed", out, iccid)
