@@ -128,6 +128,19 @@ func (r *rig) notifications() []notificationData {
 	return ns
 }
 
+// enabledAndOther returns the enabled profile's ICCID and that of the
+// last other one ("" where there is none).
+func enabledAndOther(ps []profileData) (enabled, other string) {
+	for _, p := range ps {
+		if p.State == "enabled" {
+			enabled = p.ICCID
+		} else {
+			other = p.ICCID
+		}
+	}
+	return enabled, other
+}
+
 func stateOf(ps []profileData, iccid string) string {
 	for _, p := range ps {
 		if p.ICCID == iccid {
@@ -153,14 +166,7 @@ func TestEndToEndProfileManagement(t *testing.T) {
 	if len(ps) != 2 {
 		t.Fatalf("want the 2 seeded profiles, got %+v", ps)
 	}
-	var enabled, other string
-	for _, p := range ps {
-		if p.State == "enabled" {
-			enabled = p.ICCID
-		} else {
-			other = p.ICCID
-		}
-	}
+	enabled, other := enabledAndOther(ps)
 	if enabled == "" || other == "" {
 		t.Fatalf("want one enabled and one disabled profile: %+v", ps)
 	}
@@ -235,12 +241,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	ps := r.profiles()
-	var enabled string
-	for _, p := range ps {
-		if p.State == "enabled" {
-			enabled = p.ICCID
-		}
-	}
+	enabled, _ := enabledAndOther(ps)
 	tests := []struct {
 		name     string
 		args     []string

@@ -217,14 +217,7 @@ func TestMMProfileManagement(t *testing.T) {
 	if len(ps) != 2 {
 		t.Fatalf("profiles %+v", ps)
 	}
-	var enabled, other string
-	for _, p := range ps {
-		if p.State == "enabled" {
-			enabled = p.ICCID
-		} else {
-			other = p.ICCID
-		}
-	}
+	enabled, other := enabledAndOther(ps)
 	if enabled == "" || other == "" || r.mmSIM().ICCID != enabled {
 		t.Fatalf("profiles %+v, ModemManager's SIM %+v", ps, r.mmSIM())
 	}
