@@ -155,10 +155,11 @@ func runActivate(ctx context.Context, o *options, f activateFlags, in io.Reader)
 			}
 		}
 	}()
-	cfg, webRoots, hostMap, callbackHost, err := a.setup(ctx)
+	cfg, pt, err := a.setup(ctx)
 	if err != nil {
 		return err
 	}
+	a.stateDir = cfg.StateDir
 	agent, err := app.New(ctx, cfg)
 	if err != nil {
 		return err
@@ -179,12 +180,12 @@ func runActivate(ctx context.Context, o *options, f activateFlags, in io.Reader)
 	} else if err != nil {
 		return err
 	}
-	if callbackHost == "" {
-		callbackHost = op.CallbackHost
+	if pt.callbackHost == "" {
+		pt.callbackHost = op.CallbackHost
 	}
 
 	a.headless = f.browser == "headless" || f.browser == "auto" && (steps != nil || !hasDisplay())
-	b, err := chromium.New(ctx, chromium.Options{AllowedHost: callbackHost, RootCAs: webRoots, HostMap: hostMap,
+	b, err := chromium.New(ctx, chromium.Options{AllowedHost: pt.callbackHost, RootCAs: pt.roots, HostMap: pt.hostMap,
 		Window: !a.headless, Logger: o.log})
 	if err != nil {
 		if errors.Is(err, chromium.ErrUnavailable) {
@@ -216,85 +217,111 @@ func runActivate(ctx context.Context, o *options, f activateFlags, in io.Reader)
 // errStop ends the interaction without an error.
 var errStop = errors.New("stop")
 
+// portalTrust is how the browser reaches and trusts the portal.
+type portalTrust struct {
+	roots   []byte            // PEM CAs trusted besides the system's
+	hostMap map[string]string // host names mapped to loopback addresses
+	// callbackHost is the only host whose pages may call the bridge; ""
+	// until the operator is chosen (its registered host).
+	callbackHost string
+}
+
 // setup builds the agent's configuration: on the bundled stack with --mock,
 // else with the modem of the global flags and the given discovery service.
-func (a *activation) setup(ctx context.Context) (cfg app.Config, webRoots []byte, hostMap map[string]string, callbackHost string, err error) {
+func (a *activation) setup(ctx context.Context) (app.Config, portalTrust, error) {
 	o, f := a.o, a.f
-	cfg = app.Config{Logger: o.log, Location: strings.ToUpper(f.location), Market: strings.ToUpper(f.market),
-		Language: f.language, NetworkRegistrationTimeout: f.regTimeout, LPA: lpa.Options{BlockSize: o.blockSize, Logger: o.log}}
-	stateDir := f.stateDir
+	cfg := app.Config{Logger: o.log, Location: strings.ToUpper(f.location), Market: strings.ToUpper(f.market),
+		Language: f.language, NetworkRegistrationTimeout: f.regTimeout, StateDir: f.stateDir,
+		LPA: lpa.Options{BlockSize: o.blockSize, Logger: o.log}}
 	if f.mock {
-		if o.device != "" || o.simState != "" {
-			return cfg, nil, nil, "", usageError("--mock brings its own simulated modem; leave out --device and --sim")
-		}
-		dir := f.mockDir
-		if dir == "" {
-			if dir, err = os.MkdirTemp("", "mobileplans-activate-"); err != nil {
-				return cfg, nil, nil, "", err
-			}
-			a.closers = append(a.closers, func() error { return os.RemoveAll(dir) })
-		}
-		fmt.Fprintf(a.w, "Starting the bundled stack (state in %s)…\n", dir)
-		st, err := stack.Start(ctx, stack.Config{Dir: dir, PortalHost: mockPortalHost, Logger: o.log})
-		if err != nil {
-			return cfg, nil, nil, "", err
-		}
-		a.closers = append(a.closers, st.Close)
-		m, err := at.Open(ctx, at.Config{Device: st.ModemPath, CommandTimeout: o.atTimeout, APDUTimeout: o.apduTimeout, Logger: o.log})
-		if err != nil {
-			return cfg, nil, nil, "", fmt.Errorf("simulated modem: %w", err)
-		}
-		a.closers = append(a.closers, m.Close)
-		cfg.Modem = m
-		pool, err := lpa.TrustPool(st.PKI.CI.Cert)
-		if err != nil {
-			return cfg, nil, nil, "", err
-		}
-		if cfg.ES9, err = lpa.NewES9Client(lpa.ES9Options{RootCAs: pool, Timeout: o.es9Timeout, Logger: o.log}); err != nil {
-			return cfg, nil, nil, "", err
-		}
-		if webRoots, err = os.ReadFile(st.WebCAFile); err != nil {
-			return cfg, nil, nil, "", err
-		}
-		cfg.Discovery = discovery.NewClient(st.DiscoveryURL, webClient(st.WebCA.Pool()))
-		if stateDir == "" {
-			stateDir = filepath.Join(dir, "agent")
-		}
-		return a.withState(cfg, stateDir), webRoots, map[string]string{mockPortalHost: st.PortalAddr}, st.PortalCallbackHost, nil
+		pt, err := a.setupMock(ctx, &cfg)
+		return cfg, pt, err
 	}
+	pt, err := a.setupDevice(ctx, &cfg)
+	return cfg, pt, err
+}
+
+// setupMock starts the bundled stack and points cfg at it and its
+// simulated modem.
+func (a *activation) setupMock(ctx context.Context, cfg *app.Config) (portalTrust, error) {
+	o := a.o
+	if o.device != "" || o.simState != "" {
+		return portalTrust{}, usageError("--mock brings its own simulated modem; leave out --device and --sim")
+	}
+	dir := a.f.mockDir
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "mobileplans-activate-"); err != nil {
+			return portalTrust{}, err
+		}
+		a.closers = append(a.closers, func() error { return os.RemoveAll(dir) })
+	}
+	fmt.Fprintf(a.w, "Starting the bundled stack (state in %s)…\n", dir)
+	st, err := stack.Start(ctx, stack.Config{Dir: dir, PortalHost: mockPortalHost, Logger: a.stackLog()})
+	if err != nil {
+		return portalTrust{}, err
+	}
+	a.closers = append(a.closers, st.Close)
+	m, err := at.Open(ctx, at.Config{Device: st.ModemPath, CommandTimeout: o.atTimeout, APDUTimeout: o.apduTimeout, Logger: o.log})
+	if err != nil {
+		return portalTrust{}, fmt.Errorf("simulated modem: %w", err)
+	}
+	a.closers = append(a.closers, m.Close)
+	cfg.Modem = m
+	pool, err := lpa.TrustPool(st.PKI.CI.Cert)
+	if err != nil {
+		return portalTrust{}, err
+	}
+	if cfg.ES9, err = lpa.NewES9Client(lpa.ES9Options{RootCAs: pool, Timeout: o.es9Timeout, Logger: o.log}); err != nil {
+		return portalTrust{}, err
+	}
+	roots, err := os.ReadFile(st.WebCAFile)
+	if err != nil {
+		return portalTrust{}, err
+	}
+	cfg.Discovery = discovery.NewClient(st.DiscoveryURL, webClient(st.WebCA.Pool()))
+	if cfg.StateDir == "" {
+		cfg.StateDir = filepath.Join(dir, "agent")
+	}
+	return portalTrust{roots: roots, hostMap: map[string]string{mockPortalHost: st.PortalAddr},
+		callbackHost: st.PortalCallbackHost}, nil
+}
+
+// setupDevice points cfg at the modem of the global flags and the
+// discovery service of --discovery.
+func (a *activation) setupDevice(ctx context.Context, cfg *app.Config) (portalTrust, error) {
+	o := a.o
 	s, err := o.openSession(ctx)
 	if err != nil {
-		return cfg, nil, nil, "", err
+		return portalTrust{}, err
 	}
 	a.closers = append(a.closers, func() error { s.Close(); return nil })
 	cfg.Modem = s.modem
-	es9c, err := o.es9Client()
-	if err != nil {
-		return cfg, nil, nil, "", err
+	if cfg.ES9, err = o.es9Client(); err != nil {
+		return portalTrust{}, err
 	}
-	cfg.ES9 = es9c
 	pool, err := x509.SystemCertPool()
 	if err != nil {
 		pool = x509.NewCertPool()
 	}
-	for _, p := range f.trustWeb {
+	var pt portalTrust
+	for _, p := range a.f.trustWeb {
 		pem, err := os.ReadFile(p)
 		if err != nil {
-			return cfg, nil, nil, "", fmt.Errorf("--trust-web-ca: %w", err)
+			return portalTrust{}, fmt.Errorf("--trust-web-ca: %w", err)
 		}
 		if !pool.AppendCertsFromPEM(pem) {
-			return cfg, nil, nil, "", usageError("--trust-web-ca %s: no PEM certificate in it", p)
+			return portalTrust{}, usageError("--trust-web-ca %s: no PEM certificate in it", p)
 		}
-		webRoots = append(webRoots, pem...)
+		pt.roots = append(pt.roots, pem...)
 	}
-	cfg.Discovery = discovery.NewClient(strings.TrimRight(f.discovery, "/"), webClient(pool))
-	if stateDir == "" {
-		if stateDir, err = defaultDataPath("agent"); err != nil {
-			return cfg, nil, nil, "", err
+	cfg.Discovery = discovery.NewClient(strings.TrimRight(a.f.discovery, "/"), webClient(pool))
+	if cfg.StateDir == "" {
+		if cfg.StateDir, err = defaultDataPath("agent"); err != nil {
+			return portalTrust{}, err
 		}
 	}
-	// The callback host is the operator's; it is known once one is chosen.
-	return a.withState(cfg, stateDir), webRoots, nil, "", nil
+	return pt, nil
 }
 
 // stackLog is the bundled services' logger: their warnings (an MO API
@@ -305,11 +332,6 @@ func (a *activation) stackLog() *slog.Logger {
 		return slog.New(slog.NewTextHandler(a.o.errOut, &slog.HandlerOptions{Level: slog.LevelError}))
 	}
 	return a.o.log
-}
-
-func (a *activation) withState(cfg app.Config, dir string) app.Config {
-	cfg.StateDir, a.stateDir = dir, dir
-	return cfg
 }
 
 func webClient(pool *x509.CertPool) *http.Client {
