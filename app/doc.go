@@ -67,6 +67,20 @@
 //     invalidActivationCode or invalidIccid, and nothing is started. Calls
 //     from a foreign origin are refused and never answered.
 //
+// # Profiles and activation codes
+//
+// The UI's profile screens use Device (Probe's read, without moving the
+// journey, safe while a fulfilment runs), SwitchProfile (a KindSwitch
+// fulfilment without a portal: enable, refresh, register, connect with the
+// APN of the operator that owns the ICCID), RenameProfile, DeleteProfile
+// (never the enabled profile; the delete notification follows in the
+// background), PendingNotifications and SendNotifications (one delivery
+// at a time, the background one included). StartDownload takes an
+// activation code the user typed or scanned and starts a KindDownload
+// fulfilment without a portal. The operations that change the eUICC refuse
+// with ErrBusy while a fulfilment runs; those that start one leave a
+// journey in a UI step first (its portal session closes).
+//
 // # Events
 //
 // Events delivers StateChanged, Progress, PortalScript (JavaScript to run
