@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/mobileplans/mobileplans/esim/apdu"
 	"github.com/mobileplans/mobileplans/esim/lpa"
 	"github.com/mobileplans/mobileplans/esim/rsp"
 	"github.com/mobileplans/mobileplans/modem"
@@ -176,7 +177,11 @@ func (a *Agent) client(ctx context.Context) (*lpa.Client, error) {
 	if closed {
 		return nil, ErrClosed
 	}
-	c, err := lpa.New(ctx, a.cfg.Modem.OpenChannel, a.cfg.LPA)
+	open := apdu.Opener(a.cfg.Modem.OpenChannel)
+	if a.cfg.APDUTrace != nil {
+		open = apdu.NewTraceWriter(a.cfg.APDUTrace).WrapOpener(open)
+	}
+	c, err := lpa.New(ctx, open, a.cfg.LPA)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrLPAInit, err)
 	}

@@ -152,6 +152,11 @@ type Config struct {
 	// LPA configures the ES10 client (block size, AID); its Logger
 	// defaults to Logger.
 	LPA lpa.Options
+	// APDUTrace, when set, receives every APDU exchanged with the eUICC
+	// (apdu.TraceWriter lines), for device makers' diagnostics. The trace
+	// holds the exchanged data in full (activation codes' matching IDs
+	// among it), so it is off unless asked for.
+	APDUTrace io.Writer
 }
 
 // ErrConfig is wrapped by New's errors for an unusable Config.
