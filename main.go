@@ -1,5 +1,6 @@
 // Command mobileplans buys a cellular plan and activates it on this device's
-// eSIM; this build offers the command line (see cli.NewRootCommand).
+// eSIM. Without a command it starts the desktop app (builds with the nogui
+// tag have the command line only; see cli.NewRootCommand).
 package main
 
 import (
@@ -13,7 +14,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Execute(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := cli.ExecuteWithUI(ctx, os.Args[1:], os.Stdout, os.Stderr, desktopUI())
 	stop()
 	os.Exit(code)
 }

@@ -61,7 +61,11 @@ func usageError(format string, a ...any) error {
 func IsUsage(err error) bool { return errors.Is(err, errUsage) }
 
 // NewRootCommand builds the command tree writing to out and errOut.
-func NewRootCommand(out, errOut io.Writer) *cobra.Command {
+func NewRootCommand(out, errOut io.Writer) *cobra.Command { return newRootCommand(out, errOut, nil) }
+
+// newRootCommand builds the command tree; with ui, the root command and
+// `ui` start the desktop app.
+func newRootCommand(out, errOut io.Writer, ui UIFunc) *cobra.Command {
 	o := &options{out: out, errOut: errOut}
 	root := &cobra.Command{
 		Use:   "mobileplans",
@@ -127,12 +131,23 @@ that answers AT (see "modem list").`,
 	f.DurationVar(&o.es9Timeout, "es9-timeout", 30*time.Second, "deadline of one request to an SM-DP+")
 
 	root.AddCommand(newChipCommand(o), newProfileCommand(o), newNotificationCommand(o), newModemCommand(o), newSimCommand(o), newMockCommand(o), newActivateCommand(o))
+	if ui != nil {
+		root.AddCommand(newUICommand(o, ui))
+		root.Args = exactArgs()
+		root.RunE = func(cmd *cobra.Command, _ []string) error { return runUI(cmd.Context(), o, ui, UIOptions{}) }
+	}
 	return root
 }
 
 // Execute runs the command line and returns the process exit status.
 func Execute(ctx context.Context, args []string, out, errOut io.Writer) int {
-	root := NewRootCommand(out, errOut)
+	return ExecuteWithUI(ctx, args, out, errOut, nil)
+}
+
+// ExecuteWithUI is Execute in a build with the desktop app: ui runs it
+// when no command is given (or with `ui`).
+func ExecuteWithUI(ctx context.Context, args []string, out, errOut io.Writer, ui UIFunc) int {
+	root := newRootCommand(out, errOut, ui)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {

@@ -77,8 +77,14 @@ func (f *fakeAgent) Calls() string {
 	return strings.Join(f.calls, ",")
 }
 
-func (f *fakeAgent) Device(context.Context) (app.Device, error) { f.call("Device"); return f.dev, f.devErr }
-func (f *fakeAgent) Probe(context.Context) (app.Device, error)  { f.call("Probe"); return f.dev, f.devErr }
+func (f *fakeAgent) Device(context.Context) (app.Device, error) {
+	f.call("Device")
+	return f.dev, f.devErr
+}
+func (f *fakeAgent) Probe(context.Context) (app.Device, error) {
+	f.call("Probe")
+	return f.dev, f.devErr
+}
 func (f *fakeAgent) Operators(context.Context) (app.OperatorList, error) {
 	f.call("Operators")
 	return f.ops, f.opsErr
@@ -191,10 +197,10 @@ type fakeSession struct {
 	win *fakeWindow
 }
 
-func (s *fakeSession) Agent() Agent           { return s.a }
-func (s *fakeSession) Describe() string       { return "Simulated modem (test)" }
-func (s *fakeSession) Portals() PortalOpener  { return s }
-func (s *fakeSession) Close() error           { return nil }
+func (s *fakeSession) Agent() Agent          { return s.a }
+func (s *fakeSession) Describe() string      { return "Simulated modem (test)" }
+func (s *fakeSession) Portals() PortalOpener { return s }
+func (s *fakeSession) Close() error          { return nil }
 func (s *fakeSession) Fetch(context.Context, string) ([]byte, error) {
 	return nil, errors.New("no images in tests")
 }

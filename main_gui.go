@@ -1,0 +1,40 @@
+//go:build !nogui
+
+package main
+
+import (
+	"context"
+	"log/slog"
+
+	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
+
+	"github.com/mobileplans/mobileplans/assets"
+	"github.com/mobileplans/mobileplans/cli"
+	"github.com/mobileplans/mobileplans/internal/desktopapp"
+	"github.com/mobileplans/mobileplans/internal/launch"
+)
+
+// desktopUI runs the Fyne desktop app on this process's main thread.
+func desktopUI() cli.UIFunc {
+	return func(ctx context.Context, o cli.UIOptions) error {
+		a := fyneapp.NewWithID(desktopapp.AppID)
+		a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon()))
+		// The diagnostics view shows info and up whatever --log-level says.
+		opts := desktopapp.Options{StateDir: o.StateDir, LogLevel: min(o.LogLevel, slog.LevelInfo)}
+		if o.Mock {
+			opts.Override = &launch.Settings{Mock: true, MockDir: o.MockDir}
+		}
+		d, err := desktopapp.New(a, opts)
+		if err != nil {
+			return err
+		}
+		go func() {
+			<-ctx.Done()
+			a.Quit()
+		}()
+		d.Window.ShowAndRun()
+		d.UI.Close()
+		return nil
+	}
+}
