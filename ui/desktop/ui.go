@@ -371,3 +371,6 @@ func (u *UI) Export(w io.Writer, trace bool) error {
 	}
 	return u.diag.Export(w)
 }
+
+// Session is the running session (nil while none runs).
+func (u *UI) Session() Session { return u.sess }

@@ -1,0 +1,142 @@
+//go:build unix
+
+package desktopapp
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/mobileplans/mobileplans/app"
+	"github.com/mobileplans/mobileplans/internal/fynetest"
+	"github.com/mobileplans/mobileplans/internal/launch"
+	"github.com/mobileplans/mobileplans/ui/portalhost"
+	"github.com/mobileplans/mobileplans/ui/portalwin"
+)
+
+// TestJourneyByTaps is the whole purchase driven by taps in the desktop
+// UI, on the real agent, the bundled stack (discovery service, Contoso
+// Cellular, SM-DP+, simulated modem and eUICC over a pty) and the portal in
+// headless Chromium with the bridge, walked like a person would.
+func TestJourneyByTaps(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the bundled stack and Chromium")
+	}
+	if _, err := exec.LookPath("chromium"); err != nil && os.Getenv("MMTEST_REQUIRE") == "" {
+		t.Skipf("Chromium not installed: %v", err)
+	}
+	fa := test.NewTempApp(t)
+	q := fynetest.NewQueue()
+	dir := t.TempDir()
+	d, err := New(fa, Options{ConfigDir: dir, Override: &launch.Settings{Mock: true, MockDir: filepath.Join(dir, "mock")},
+		PortalKinds: []string{portalwin.KindChromium}, Headless: true, Do: q.Do, Size: fyne.NewSize(900, 620),
+		Tune: func(c *app.Config) {
+			c.RegistrationPollInterval = 50 * time.Millisecond
+			c.NetworkRegistrationTimeout = 30 * time.Second
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		q.Run()
+		d.UI.Close()
+	})
+	c := d.Window.Canvas()
+	until := func(what string, cond func() bool) {
+		t.Helper()
+		q.Until(t, 60*time.Second, what, cond)
+	}
+	tap := func(text string) {
+		t.Helper()
+		until("button "+text, func() bool {
+			b := fynetest.Button(c, text)
+			return b != nil && !b.Disabled()
+		})
+		test.Tap(fynetest.Button(c, text))
+		q.Run()
+	}
+	has := func(s string) {
+		t.Helper()
+		until("text "+s+" (shown: "+strings.Join(fynetest.Texts(c), " | ")+")", func() bool { return fynetest.HasText(c, s) })
+	}
+
+	// The device, as the simulated modem and eUICC report it.
+	until("the device screen", func() bool { return d.UI.Screen() == "device" && fynetest.HasText(c, "Simulated modem") })
+	ls := d.UI.Session().(*session).Launch()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	before, err := ls.Agent.Device(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	has(before.EID)
+
+	// Operators for the network's country, then Contoso's gateway page.
+	tap("See plans from operators")
+	has("Contoso Cellular")
+	tap("Choose")
+	until("gateway", func() bool { return d.UI.Screen() == "gateway" })
+	var cont string
+	until("the gateway's button", func() bool {
+		for _, s := range fynetest.Texts(c) {
+			if strings.HasPrefix(s, "[") && !strings.Contains(s, "Back") && !strings.Contains(s, "Get a plan") &&
+				!strings.Contains(s, "Profiles") && !strings.Contains(s, "Balance") && !strings.Contains(s, "Settings") &&
+				!strings.Contains(s, "Diagnostics") {
+				cont = strings.Trim(s, "[]")
+				return true
+			}
+		}
+		return false
+	})
+	tap(cont)
+
+	// The portal opens; the person walks it.
+	until("the portal", func() bool { return d.UI.Screen() == "portal" && d.UI.Portal() != nil })
+	has("Buying from Contoso Cellular")
+	w, ok := d.UI.Portal().(*portalwin.HostWindow)
+	if !ok || w.Chromium == nil {
+		t.Fatalf("portal window %T is not Chromium", d.UI.Portal())
+	}
+	f, err := os.Open(filepath.Join("..", "..", "scripts", "contoso-autopilot.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps, err := portalhost.ParseScript(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	walked := make(chan error, 1)
+	go func() { walked <- portalhost.Autopilot(ctx, w.Chromium, steps, nil) }()
+
+	// The hand-back starts the download; the app shows its progress and
+	// then the result.
+	until("progress or result", func() bool { s := d.UI.Screen(); return s == "progress" || s == "result" })
+	until("the result", func() bool { return d.UI.Screen() == "result" })
+	has("You're all set")
+	if err := <-walked; err != nil {
+		t.Fatalf("portal walk: %v", err)
+	}
+
+	// The new profile is in use, on the eUICC itself.
+	tap("See profiles")
+	has("In use")
+	dev, err := ls.Agent.Device(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, _ := before.EnabledProfile()
+	pr, ok := dev.EnabledProfile()
+	if !ok || pr.ICCID == old.ICCID || len(dev.Profiles) != len(before.Profiles)+1 {
+		t.Fatalf("after the journey: enabled %+v (ok %v, before %s), %d profiles (before %d)", pr, ok, old.ICCID,
+			len(dev.Profiles), len(before.Profiles))
+	}
+	has(pr.ICCID)
+}
