@@ -5,6 +5,8 @@ package main
 import (
 	"context"
 	"log/slog"
+	"os"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
@@ -21,7 +23,13 @@ func desktopUI() cli.UIFunc {
 		a := fyneapp.NewWithID(desktopapp.AppID)
 		a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon()))
 		// The diagnostics view shows info and up whatever --log-level says.
-		opts := desktopapp.Options{StateDir: o.StateDir, LogLevel: min(o.LogLevel, slog.LevelInfo)}
+		opts := desktopapp.Options{StateDir: o.StateDir, LogLevel: min(o.LogLevel, slog.LevelInfo),
+			ErrLog: os.Stderr, ErrLevel: o.LogLevel}
+		// MOBILEPLANS_PORTAL orders the portal windows, e.g. "browser" to
+		// use the system browser, "chromium,browser" to skip WebKit.
+		if k := os.Getenv("MOBILEPLANS_PORTAL"); k != "" {
+			opts.PortalKinds = strings.Split(k, ",")
+		}
 		if o.Mock {
 			opts.Override = &launch.Settings{Mock: true, MockDir: o.MockDir}
 		}

@@ -37,10 +37,12 @@ type Options struct {
 	Override *launch.Settings
 	// StateDir is the agent's state directory ("" = launch's default).
 	StateDir string
-	// LogLevel of the log the diagnostics view shows (and of ErrLog).
+	// LogLevel of the log the diagnostics view shows.
 	LogLevel slog.Level
-	// ErrLog also receives the log (the terminal); nil: not.
-	ErrLog io.Writer
+	// ErrLog also receives the log at ErrLevel and up (the terminal); nil:
+	// not.
+	ErrLog   io.Writer
+	ErrLevel slog.Level
 	// PortalKinds orders the portal windows (portalwin.Options.Kinds).
 	PortalKinds []string
 	// Headless runs a Chromium portal window headless (tests).
@@ -68,11 +70,11 @@ func New(a fyne.App, o Options) (*App, error) {
 	logs := ring.New(5000)
 	trace := ring.New(20000)
 	trace.SetEnabled(false)
-	var w io.Writer = logs
+	h := fanout{slog.NewTextHandler(logs, &slog.HandlerOptions{Level: o.LogLevel})}
 	if o.ErrLog != nil {
-		w = io.MultiWriter(logs, o.ErrLog)
+		h = append(h, slog.NewTextHandler(o.ErrLog, &slog.HandlerOptions{Level: o.ErrLevel}))
 	}
-	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: o.LogLevel}))
+	log := slog.New(h)
 	dir := o.ConfigDir
 	if dir == "" {
 		base, err := os.UserConfigDir()

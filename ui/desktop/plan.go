@@ -36,8 +36,6 @@ type planFlow struct {
 	u      *UI
 	root   *fyne.Container
 	screen string
-	// history of screens for back (Escape).
-	history []string
 
 	dev     app.Device
 	ops     app.OperatorList
@@ -65,10 +63,19 @@ func newPlanFlow(u *UI) *planFlow {
 	return p
 }
 
+// set shows a screen and logs it ("screen shown", for diagnostics and
+// the tests that drive the real app).
 func (p *planFlow) set(name string, o fyne.CanvasObject) {
-	if p.screen != name && p.screen != "" && p.screen != screenStarting && p.screen != screenStartError {
-		p.history = append(p.history, p.screen)
-	}
+	p.show(name, o)
+	p.u.log.Info("screen shown", "name", name)
+}
+
+// wait shows a screen's loading state.
+func (p *planFlow) wait(name, title, what string) {
+	p.show(name, container.NewVBox(heading(title), label(what)))
+}
+
+func (p *planFlow) show(name string, o fyne.CanvasObject) {
 	p.screen = name
 	p.root.Objects = []fyne.CanvasObject{container.NewPadded(o)}
 	p.root.Refresh()
@@ -104,7 +111,6 @@ func (p *planFlow) startingView() fyne.CanvasObject {
 }
 
 func (p *planFlow) showStarting() {
-	p.history = nil
 	p.set(screenStarting, p.startingView())
 }
 
@@ -119,8 +125,7 @@ func (p *planFlow) showStartError(err error) {
 
 // showDevice reads the device and shows it.
 func (p *planFlow) showDevice() {
-	p.history = nil
-	p.set(screenDevice, container.NewVBox(heading("This device"), label("Reading the modem and the eSIM…")))
+	p.wait(screenDevice, "This device", "Reading the modem and the eSIM…")
 	var d app.Device
 	p.u.call(func(ctx context.Context, a Agent) error {
 		var err error
@@ -218,7 +223,7 @@ func signalText(r app.NetworkRegistration) string {
 
 // showOperators asks the discovery service for the country's operators.
 func (p *planFlow) showOperators() {
-	p.set(screenOperators, container.NewVBox(heading("Operators"), label("Finding operators for your country…")))
+	p.wait(screenOperators, "Operators", "Finding operators for your country…")
 	var list app.OperatorList
 	p.u.call(func(ctx context.Context, a Agent) error {
 		l, err := a.Operators(ctx)
@@ -287,7 +292,7 @@ func (p *planFlow) operatorsView() fyne.CanvasObject {
 // showGateway shows the operator's gateway page.
 func (p *planFlow) showGateway(op app.Operator) {
 	p.op = op
-	p.set(screenGateway, container.NewVBox(heading(op.Brand), label("Loading…")))
+	p.wait(screenGateway, op.Brand, "Loading…")
 	var g app.Gateway
 	p.u.call(func(ctx context.Context, a Agent) error {
 		var err error
@@ -311,7 +316,7 @@ func (p *planFlow) showGateway(op app.Operator) {
 func (p *planFlow) openPortal() {
 	op := p.op
 	p.closePortal()
-	p.set(screenPortal, container.NewVBox(heading(op.Brand), label("Opening "+op.Brand+"'s page…")))
+	p.wait(screenPortal, op.Brand, "Opening "+op.Brand+"'s page…")
 	sess := p.u.sess
 	if sess == nil {
 		p.set(screenPortal, container.NewVBox(messageView(explain(errNoSession)), p.backButton()))

@@ -31,6 +31,7 @@ type settingsView struct {
 	port      *widget.Entry
 	discovery *widget.Entry
 	trustCA   *widget.Entry
+	trustCI   *widget.Entry
 	location  *widget.Entry
 	market    *widget.Entry
 	apply     *widget.Button
@@ -47,6 +48,8 @@ func newSettingsView(u *UI) *settingsView {
 	v.discovery.SetPlaceHolder("https://mobileplans.example.net")
 	v.trustCA = widget.NewEntry()
 	v.trustCA.SetPlaceHolder("/path/to/test-ca.pem (optional)")
+	v.trustCI = widget.NewEntry()
+	v.trustCI.SetPlaceHolder("/path/to/gsma-ci.pem (for test SM-DP+ servers)")
 	v.location = widget.NewEntry()
 	v.location.SetPlaceHolder("automatic")
 	v.market = widget.NewEntry()
@@ -59,6 +62,7 @@ func newSettingsView(u *UI) *settingsView {
 		widget.NewFormItem("Port or IMEI", v.port),
 		widget.NewFormItem("Discovery service", v.discovery),
 		widget.NewFormItem("Trusted test CA", v.trustCA),
+		widget.NewFormItem("Trusted GSMA CI", v.trustCI),
 		widget.NewFormItem("Location", v.location),
 		widget.NewFormItem("Market", v.market),
 	)
@@ -84,6 +88,7 @@ func (v *settingsView) show(s launch.Settings) {
 	v.port.SetText(rest)
 	v.discovery.SetText(s.Discovery)
 	v.trustCA.SetText(s.TrustCA)
+	v.trustCI.SetText(s.TrustCI)
 	if a := v.u.agent; a != nil {
 		as := a.Settings()
 		v.location.SetText(as.Location)
@@ -93,7 +98,7 @@ func (v *settingsView) show(s launch.Settings) {
 }
 
 func (v *settingsView) enable() {
-	for _, w := range []fyne.Disableable{v.backend, v.port, v.discovery, v.trustCA} {
+	for _, w := range []fyne.Disableable{v.backend, v.port, v.discovery, v.trustCA, v.trustCI} {
 		if v.mock.Checked {
 			w.Disable()
 		} else {
@@ -123,6 +128,7 @@ func (v *settingsView) settings() launch.Settings {
 	}
 	s.Discovery = strings.TrimSpace(v.discovery.Text)
 	s.TrustCA = strings.TrimSpace(v.trustCA.Text)
+	s.TrustCI = strings.TrimSpace(v.trustCI.Text)
 	return s
 }
 

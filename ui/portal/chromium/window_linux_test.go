@@ -1,64 +1,21 @@
 package chromium
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"os"
-	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/mobileplans/mobileplans/internal/xvfb"
 	"github.com/mobileplans/mobileplans/service/webca"
 )
-
-// startXvfb starts a virtual X display and returns its DISPLAY value; the
-// server picks a free display number and reports it on a pipe
-// (-displayfd), so there is no race for the number.
-func startXvfb(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("Xvfb"); err != nil {
-		t.Skip("Xvfb not installed (apt-get install -y xvfb)")
-	}
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
-	cmd.ExtraFiles = []*os.File{w}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		_ = cmd.Wait()
-	})
-	num := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(r).ReadString('\n')
-		num <- strings.TrimSpace(line)
-	}()
-	select {
-	case n := <-num:
-		if n == "" {
-			t.Fatal("Xvfb did not report a display")
-		}
-		return ":" + n
-	case <-time.After(30 * time.Second):
-		t.Fatal("Xvfb did not start")
-	}
-	return ""
-}
 
 // TestWindow runs the portal in a Chromium window on an X display (Xvfb
 // here, the user's display in `mobileplans activate --browser window`):
 // the browser is not headless, and the bridge works the same.
 func TestWindow(t *testing.T) {
-	t.Setenv("DISPLAY", startXvfb(t))
+	t.Setenv("DISPLAY", xvfb.Start(t, "1024x768x24", false))
 	ca, err := webca.New("window test CA", nil)
 	if err != nil {
 		t.Fatal(err)
