@@ -49,7 +49,9 @@ func buildDesktop(t testing.TB) string {
 	return desktopBin.path
 }
 
-func requireDesktop() bool { return os.Getenv("MMTEST_REQUIRE") != "" || os.Getenv("DESKTOP_REQUIRE") != "" }
+func requireDesktop() bool {
+	return os.Getenv("MMTEST_REQUIRE") != "" || os.Getenv("DESKTOP_REQUIRE") != ""
+}
 
 // desktopRun is the real app running on an Xvfb display.
 type desktopRun struct {
