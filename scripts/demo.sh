@@ -4,10 +4,13 @@
 # with a simulated eUICC on a real pty), then the same eUICC through the
 # lpac-like CLI. Real TLS, real ECDSA/ECDH/AES, the portal in Chromium.
 #
-# With a display the portal opens in a Chromium window for you to click
-# through; without one (or with DEMO_HEADLESS=1) it runs in headless
-# Chromium and the autopilot script walks it. DEMO_INTERACTIVE=1 shows the
-# headless portal as text in the terminal for you to walk instead.
+# With a display it starts the desktop app (mobileplans ui --mock): pick
+# Contoso Cellular, buy a plan in its portal window (WebKitGTK, else a
+# Chromium window), and see the profile enabled; quit the app to go on.
+# Without a display (or with DEMO_HEADLESS=1) the same journey runs in the
+# terminal: `mobileplans activate` with headless Chromium walked by the
+# autopilot script. DEMO_INTERACTIVE=1 shows the headless portal as text in
+# the terminal for you to walk instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=./bin/mobileplans
@@ -15,19 +18,28 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 stack=$work/stack
 
-echo "=== 1. Buy a plan and activate it: mobileplans activate --mock"
-args=(activate --mock --mock-dir "$stack")
-if [ -n "${DEMO_INTERACTIVE:-}" ]; then
+if [ -z "${DEMO_HEADLESS:-}" ] && [ -z "${DEMO_INTERACTIVE:-}" ] && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; }; then
+	echo "=== 1. Buy a plan and activate it in the desktop app: mobileplans ui --mock"
+	echo "(See plans from operators → Contoso Cellular → buy in the portal window; quit the app to go on)"
+	echo "\$ mobileplans ui --mock --mock-dir $stack"
+	"$bin" ui --mock --mock-dir "$stack"
+	args=()
+else
+	echo "=== 1. Buy a plan and activate it: mobileplans activate --mock"
+	args=(activate --mock --mock-dir "$stack")
+fi
+if [ ${#args[@]} -eq 0 ]; then
+	:
+elif [ -n "${DEMO_INTERACTIVE:-}" ]; then
 	args+=(--browser headless)
-elif [ -z "${DEMO_HEADLESS:-}" ] && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; }; then
-	echo "(the portal opens in a Chromium window: sign up, pick a plan, buy)"
-	args+=(--browser window)
 else
 	args+=(--operator contoso --autopilot scripts/contoso-autopilot.txt)
 	exec </dev/null
 fi
-echo "\$ mobileplans ${args[*]}"
-"$bin" "${args[@]}"
+if [ ${#args[@]} -gt 0 ]; then
+	echo "\$ mobileplans ${args[*]}"
+	"$bin" "${args[@]}"
+fi
 
 echo
 echo "=== 2. The same eUICC through the CLI (what a device maker scripts)"
