@@ -109,24 +109,31 @@ func (t *gatewayTheme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.C
 // of the same size until it arrives, or when it cannot be fetched).
 func newRemoteImage(u *UI, url string, size fyne.Size) fyne.CanvasObject {
 	box := container.NewGridWrap(size)
+	u.fetchInto(box, url, hostOf(url))
+	return box
+}
+
+// fetchInto replaces box's content with the image at url once it is
+// fetched; box keeps what it shows when there is no session or the fetch
+// fails.
+func (u *UI) fetchInto(box *fyne.Container, url, name string) {
 	sess := u.sess
 	if sess == nil || url == "" {
-		return box
+		return
 	}
 	u.goDo(func(ctx context.Context) func() {
 		b, err := sess.Fetch(ctx, url)
 		if err != nil {
-			u.log.Info("image not loaded", "url", url, "err", err)
+			u.log.Info("image not loaded", "name", name, "err", err)
 			return nil
 		}
 		return func() {
-			img := canvas.NewImageFromResource(fyne.NewStaticResource(hostOf(url), b))
+			img := canvas.NewImageFromResource(fyne.NewStaticResource(name, b))
 			img.FillMode = canvas.ImageFillContain
 			box.Objects = []fyne.CanvasObject{img}
 			box.Refresh()
 		}
 	})
-	return box
 }
 
 // newLogo is an operator's logo: its image when it loads, else a coloured
@@ -144,23 +151,7 @@ func newLogo(u *UI, brand, url string) fyne.CanvasObject {
 	txt.TextSize = 22
 	txt.Alignment = fyne.TextAlignCenter
 	box := container.NewGridWrap(size, container.NewStack(circle, container.NewCenter(txt)))
-	sess := u.sess
-	if sess == nil || url == "" {
-		return box
-	}
-	u.goDo(func(ctx context.Context) func() {
-		b, err := sess.Fetch(ctx, url)
-		if err != nil {
-			u.log.Info("logo not loaded", "brand", brand, "err", err)
-			return nil
-		}
-		return func() {
-			img := canvas.NewImageFromResource(fyne.NewStaticResource("logo-"+brand, b))
-			img.FillMode = canvas.ImageFillContain
-			box.Objects = []fyne.CanvasObject{img}
-			box.Refresh()
-		}
-	})
+	u.fetchInto(box, url, "logo-"+brand)
 	return box
 }
 
