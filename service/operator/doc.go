@@ -9,18 +9,19 @@
 // # Portal
 //
 // The launch URL is the path of Config.PortalBaseURL (GET). ParseLaunch
-// reads eid, iccids, iccid, imei, location, market, transactionId and
-// legacy (names and values in any case; unknown parameters ignored;
+// reads eid, iccids, iccid, imei, location, market, transactionId,
+// legacy and mpcallback (names and values in any case; unknown parameters ignored;
 // invalid values dropped and logged) and the X-MP-LPAError-Codes,
 // -TimeStamps and -ICCIDs headers, shown as a notice ("Your last eSIM
 // download failed: ..." by error group). transactionId is logged and
 // stored with each order. A launch starts a new visit (signing out any
 // earlier one); returning to the launch URL with the same transactionId
-// (back navigation) keeps it. The language comes from Accept-Language
+// (back navigation) keeps it (taking a new mpcallback). The language comes from Accept-Language
 // (en, de, fr; English otherwise) for every string, including those of
 // portal.js. Pages work at 800x600 and narrower, load nothing from
 // elsewhere (Content-Security-Policy default-src 'none', script, style and
-// images from 'self'), keep the visit in an HttpOnly SameSite=Lax cookie
+// images from 'self'; hand-back pages of a launch with mpcallback may also
+// connect to that callback, and only there), keep the visit in an HttpOnly SameSite=Lax cookie
 // (Secure when PortalBaseURL is https) and carry a CSRF token in every POST
 // form (403 without it). Paths below the launch path:
 //
@@ -80,9 +81,11 @@
 // div#handback (hidden; data-action, data-legacy, data-ac, data-plan-name,
 // data-delay, data-interval, data-iccid, data-user-account,
 // data-purchase-instrument, data-line, data-status, data-transaction-id,
-// data-context, data-key; data-error after a bridge exception),
+// data-context, data-key, data-callback with mpcallback; data-error after a
+// bridge exception or a failed POST to the callback),
 // script#mp-strings (JSON), section#status with #bridge-status (data-state
-// pending, called, unavailable, error or again), #bridge-call (the function
+// pending, called, unavailable, error or again; sending and returned for the
+// system-browser fallback), #bridge-call (the function
 // called), #operation-context (the returned context id), #registration-status
 // (data-state, data-iccid), #activation-status (data-result, data-iccid),
 // #registration-json and #activation-json (the JSON strings received),
@@ -119,7 +122,36 @@
 //	                          moDirectStatus, planName}), success, transactionId, activationCode, iccid}))
 //	                          (a cancel: success false, "Bailed", "None", "", "", "")
 //
-// Without the bridge the page shows the activation code for manual entry.
+// Without the bridge the page shows the activation code for manual entry,
+// unless the launch carried mpcallback (below).
+//
+// # System-browser fallback (mpcallback)
+//
+// mpcallback is an extension of this project (package ui/portal/loopback),
+// not a Windows launch parameter: the app, when it cannot host the portal
+// in a web view with the bridge, opens the launch URL in the user's browser
+// with mpcallback=<its loopback server>. Only
+// http://127.0.0.1:<port>/<path> and http://[::1]:<port>/<path> are taken
+// (explicit port, path of letters, digits, "-._~/", no user, query or
+// fragment, at most 512 bytes); anything else is dropped and logged (as
+// "dropped"; the URL itself is never logged, its path is a secret). The
+// callback is kept with the visit, passed on to the cancelled page through
+// the cancel redirect, and named on each hand-back page: data-callback and
+// CSP connect-src http://127.0.0.1:<port> (http://*:<port> for [::1], as
+// Chromium matches no IPv6 literal in a CSP source).
+//
+// When the page has no bridge objects at all (MobilePlans,
+// MobilePlansInlineOperations and DataMart undefined) and data-callback is
+// such a URL, portal.js makes the same calls on a shim whose methods POST
+// the message bridge.js would have sent (same keys, order and enum values;
+// operation contexts "mp-" and 32 hex digits) with fetch (mode "cors",
+// credentials omitted, Content-Type text/plain;charset=UTF-8, one call per
+// request; no setScripts, nothing can call back into the tab).
+// #bridge-status goes to "sending" ("...allow it" if the browser asks to
+// let the site connect to apps on the device) and, on a 2xx answer, to
+// "returned" ("Return to the Mobile Plans app to finish"); otherwise to
+// "error" with #fallback shown, and no sessionStorage mark, so a reload
+// tries again. With the bridge present nothing changes.
 //
 // # ES2+ client
 //

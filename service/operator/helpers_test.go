@@ -144,6 +144,7 @@ type browser struct {
 	status int
 	body   string
 	url    string
+	header http.Header // of the last answer
 }
 
 func newBrowser(t testing.TB, srv *httptest.Server, prefix string) *browser {
@@ -171,7 +172,7 @@ func (b *browser) do(req *http.Request) {
 	if err != nil {
 		b.t.Fatal(err)
 	}
-	b.status, b.body, b.url = resp.StatusCode, string(body), resp.Request.URL.String()
+	b.status, b.body, b.url, b.header = resp.StatusCode, string(body), resp.Request.URL.String(), resp.Header
 }
 
 // get loads path (relative to the portal base) with extra headers.

@@ -41,6 +41,11 @@ type Launch struct {
 	TransactionID string
 	// Legacy asks for the DataMart hand-back (legacy=1|true|yes).
 	Legacy bool
+	// Callback is the mpcallback URL (this project's extension): where
+	// the hand-back pages POST the bridge message when the page has no
+	// bridge, http://127.0.0.1:<port>/<path> or http://[::1]:<port>/<path>
+	// (validCallback).
+	Callback string
 	// Dropped names the parameters whose values were refused.
 	Dropped []string
 	// Error is the last failed download, nil without the headers.
@@ -134,8 +139,56 @@ func ParseLaunch(rawQuery string, h http.Header) Launch {
 			l.Legacy = true
 		}
 	}
+	if v, ok := get("mpcallback"); ok && v != "" {
+		if validCallback(v) {
+			l.Callback = v
+		} else {
+			l.Dropped = append(l.Dropped, "mpcallback")
+		}
+	}
 	l.Error = parseLPAError(h)
 	return l
+}
+
+// maxCallbackLen bounds the mpcallback URL.
+const maxCallbackLen = 512
+
+// validCallback accepts the only mpcallback URLs the portal posts to: the
+// loopback IP literals over http with an explicit port and a path of
+// unreserved characters and '/' (no user, query or fragment):
+// http://127.0.0.1:<port>/<path> or http://[::1]:<port>/<path>.
+func validCallback(v string) bool {
+	_, ok := callbackOrigin(v)
+	return ok
+}
+
+// callbackOrigin returns the origin (http://host:port) of a valid
+// mpcallback URL.
+func callbackOrigin(v string) (string, bool) {
+	rest, ok := strings.CutPrefix(v, "http://")
+	if !ok || len(v) > maxCallbackLen {
+		return "", false
+	}
+	host := ""
+	for _, h := range []string{"127.0.0.1:", "[::1]:"} {
+		if strings.HasPrefix(rest, h) {
+			host, rest = h, rest[len(h):]
+			break
+		}
+	}
+	if host == "" {
+		return "", false
+	}
+	port, path, ok := strings.Cut(rest, "/")
+	if n, err := strconv.Atoi(port); !ok || err != nil || n < 1 || n > 65535 || port[0] < '1' || port[0] > '9' {
+		return "", false
+	}
+	if strings.IndexFunc(path, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-._~/", r))
+	}) >= 0 {
+		return "", false
+	}
+	return "http://" + host + port, true
 }
 
 func appendOnce(s []string, v string) []string {

@@ -148,7 +148,7 @@ func (o *Operator) launch(w http.ResponseWriter, r *http.Request) {
 	l := ParseLaunch(r.URL.RawQuery, r.Header)
 	log := o.log.With("transactionId", l.TransactionID)
 	attrs := []any{"eid", maskEID(l.EID), "iccids", len(l.ICCIDs), "psim", maskICCID(l.ICCID),
-		"market", l.Market, "location", l.Location, "legacy", l.Legacy}
+		"market", l.Market, "location", l.Location, "legacy", l.Legacy, "callback", l.Callback != ""}
 	if len(l.Dropped) > 0 {
 		attrs = append(attrs, "dropped", l.Dropped)
 	}
@@ -158,6 +158,11 @@ func (o *Operator) launch(w http.ResponseWriter, r *http.Request) {
 	log.Info("portal launch", attrs...)
 	if s, ok := o.getSession(r); ok {
 		if l.TransactionID != "" && s.Launch.TransactionID == l.TransactionID {
+			if l.Callback != "" && l.Callback != s.Launch.Callback {
+				// The app listens anew (it was restarted).
+				s.Launch.Callback = l.Callback
+				o.saveSession(s)
+			}
 			if s.AccountID != 0 {
 				o.plansPage(w, r, s)
 			} else {
@@ -593,6 +598,7 @@ func (o *Operator) renderConfirmation(w http.ResponseWriter, r *http.Request, s 
 	}
 	if cv.Handback != nil {
 		hb.Key = hb.Action + "-" + hb.Key
+		withCallback(d, hb, s.Launch.Callback)
 	}
 	d.Confirm = cv
 	d.Strings = jsStrings(d.L, o.cfg.Brand)
@@ -648,6 +654,7 @@ func (o *Operator) scheduledCancelledPage(w http.ResponseWriter, r *http.Request
 	if s.CancelContext != "" && !o.legacy(s) {
 		cv.Handback = &handback{Action: "cancel-op", Context: s.CancelContext, Key: "cancel-op-" + cv.OrderID,
 			TransactionID: s.Launch.TransactionID}
+		withCallback(d, cv.Handback, s.Launch.Callback)
 	}
 	d.Confirm = cv
 	d.Strings = jsStrings(d.L, o.cfg.Brand)
@@ -785,6 +792,9 @@ func (o *Operator) cancel(w http.ResponseWriter, r *http.Request) {
 		if o.legacy(s) {
 			q.Set("legacy", "1")
 		}
+		if s.Launch.Callback != "" {
+			q.Set("mpcallback", s.Launch.Callback)
+		}
 		o.endSession(w, s.ID)
 	}
 	u := o.prefix + "/cancelled"
@@ -804,6 +814,7 @@ func (o *Operator) cancelledPage(w http.ResponseWriter, r *http.Request) {
 	if hb.Legacy {
 		hb.PurchaseInstrument, hb.Line, hb.Status = "none", "none", "none"
 	}
+	withCallback(d, hb, l.Callback)
 	d.Confirm = &confirmView{Kind: "cancelled", Handback: hb}
 	d.Strings = jsStrings(d.L, o.cfg.Brand)
 	o.render(w, http.StatusOK, d)
@@ -818,4 +829,14 @@ func (o *Operator) done(w http.ResponseWriter, r *http.Request, s session) {
 
 func (o *Operator) donePage(w http.ResponseWriter, r *http.Request) {
 	o.render(w, http.StatusOK, o.page(r, "done", session{}, false))
+}
+
+// withCallback gives a hand-back page the launch's mpcallback: portal.js
+// POSTs the bridge message there when the page has no bridge, and the
+// page's CSP lets it connect there (and nowhere else).
+func withCallback(d *pageData, hb *handback, callback string) {
+	if callback == "" || !validCallback(callback) {
+		return
+	}
+	hb.Callback, d.ConnectSrc = callback, connectSource(callback)
 }

@@ -85,6 +85,9 @@ type pageData struct {
 	Message string // error page message key
 
 	Strings map[string]string // localised strings for portal.js
+	// ConnectSrc, when set, is the CSP connect-src of the page: the
+	// origin of the launch's mpcallback, which portal.js may POST to.
+	ConnectSrc string
 }
 
 type lpaErrorView struct {
@@ -169,6 +172,9 @@ type handback struct {
 	TransactionID      string
 	Context            string
 	Key                string // sessionStorage guard against a second call on reload
+	// Callback is the launch's mpcallback URL: portal.js POSTs the bridge
+	// message there when the page has no bridge.
+	Callback string
 }
 
 // jsStrings are the messages portal.js needs.
@@ -192,6 +198,9 @@ func (o *Operator) render(w http.ResponseWriter, status int, d *pageData) {
 		return
 	}
 	h := w.Header()
+	if d.ConnectSrc != "" {
+		h.Set("Content-Security-Policy", contentSecurityPolicy(d.ConnectSrc))
+	}
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Language", d.L.Lang)
 	h.Set("Cache-Control", "no-store")
@@ -203,9 +212,34 @@ func (o *Operator) render(w http.ResponseWriter, status int, d *pageData) {
 // securityHeaders are set on every portal answer: no external resources,
 // scripts and styles only from the portal itself, no framing.
 func securityHeaders(h http.Header) {
-	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "+
-		"form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", contentSecurityPolicy(""))
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
+}
+
+// contentSecurityPolicy is the portal's policy; connect, when set, is the
+// page's only connect-src (the mpcallback origin), else connections fall
+// under default-src 'none'.
+func contentSecurityPolicy(connect string) string {
+	p := "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+	if connect != "" {
+		p += "connect-src " + connect + "; "
+	}
+	return p + "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+}
+
+// connectSource is the CSP source of an mpcallback URL: its origin for
+// 127.0.0.1. Chromium matches no IPv6 literal in a CSP host source, so
+// [::1] gets a wildcard host limited to the callback's port (see package
+// ui/portal/loopback).
+func connectSource(callback string) string {
+	origin, ok := callbackOrigin(callback)
+	if !ok {
+		return ""
+	}
+	if port, ok := strings.CutPrefix(origin, "http://[::1]:"); ok {
+		return "http://*:" + port
+	}
+	return origin
 }

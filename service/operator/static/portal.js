@@ -9,6 +9,15 @@
 // registrationChangedScript and profileActivationCompleteScript, which fill
 // #registration-status / #registration-json and #activation-status /
 // #activation-json.
+//
+// In the user's own browser there is no bridge. When the launch carried
+// mpcallback (#handback data-callback: http://127.0.0.1:<port>/... or
+// http://[::1]:<port>/..., the app's loopback server), a small shim stands
+// in for the bridge objects: each call becomes the JSON string bridge.js
+// would have sent, POSTed there with fetch (mode "cors", text/plain, so
+// the browser sends the page's Origin and no preflight). #bridge-status
+// then goes through "sending" to "returned" ("Return to the Mobile Plans
+// app to finish"), or "error" with the activation code shown.
 (function () {
   "use strict";
 
@@ -90,8 +99,90 @@
     status: data("status"),
     transactionId: data("transaction-id"),
     context: data("context"),
+    callback: data("callback"),
     key: "contoso-handback-" + data("key")
   };
+
+  var CALLBACK_RE = /^http:\/\/(127\.0\.0\.1|\[::1\]):[1-9][0-9]{0,4}\/[A-Za-z0-9\-._~\/]*$/;
+
+  function bridgeAbsent() {
+    return typeof window.MobilePlans === "undefined" &&
+      typeof window.MobilePlansInlineOperations === "undefined" &&
+      typeof window.DataMart === "undefined";
+  }
+
+  function contextId(c) {
+    if (c && typeof c === "object" && typeof c.id === "string") { return c.id; }
+    return typeof c === "string" ? c : "";
+  }
+
+  // makeShim returns the fallback objects for the calls this page makes.
+  // Each call sends the message of bridge.js ({v, op, object, origin,
+  // args, context}, the same keys in the same order) to url; the fetch
+  // of the last call is in shim.pending.
+  function makeShim(url) {
+    var sh = { pending: null };
+    function newContextId() {
+      var b = new Uint8Array(16);
+      window.crypto.getRandomValues(b);
+      var id = "mp-";
+      for (var i = 0; i < b.length; i++) { id += (b[i] < 16 ? "0" : "") + b[i].toString(16); }
+      return id;
+    }
+    function send(object, op, args, context) {
+      var msg = { v: 1, op: op, object: object, origin: window.location.origin, args: args };
+      if (context !== undefined) { msg.context = context; }
+      var body;
+      try { body = JSON.stringify(msg); } catch (e) { msg.args = null; body = JSON.stringify(msg); }
+      sh.pending = window.fetch(url, {
+        method: "POST", mode: "cors", credentials: "omit", cache: "no-store", redirect: "error",
+        referrerPolicy: "no-referrer", headers: { "Content-Type": "text/plain;charset=UTF-8" }, body: body
+      }).then(function (r) {
+        if (!r.ok) { throw new Error("Mobile Plans answered HTTP " + r.status); }
+      });
+    }
+    sh.objects = {
+      MobilePlans: {
+        createPurchaseMetaData: function () {
+          return { userAccount: undefined, purchaseInstrument: undefined, line: undefined, moDirectStatus: undefined, planName: "" };
+        },
+        notifyPurchaseWithProfileDownload: function (meta, activationCode, networkRegistrationInterval) {
+          send("MobilePlans", "notifyPurchaseWithProfileDownload",
+            { meta: meta, activationCode: activationCode, networkRegistrationInterval: networkRegistrationInterval });
+        },
+        notifyCancelledPurchase: function (meta) {
+          send("MobilePlans", "notifyCancelledPurchase", { meta: meta });
+        }
+      },
+      MobilePlansInlineOperations: {
+        notifyProfileDownload: function (meta, activationCode, downloadDelay) {
+          var id = newContextId();
+          send("MobilePlansInlineOperations", "notifyProfileDownload",
+            { meta: meta, activationCode: activationCode, downloadDelay: downloadDelay }, id);
+          return { id: id };
+        },
+        notifyBalanceAddition: function (meta, iccid) {
+          var id = newContextId();
+          send("MobilePlansInlineOperations", "notifyBalanceAddition", { meta: meta, iccid: iccid }, id);
+          return { id: id };
+        },
+        notifyOperationCancel: function (operationContext) {
+          send("MobilePlansInlineOperations", "notifyOperationCancel", {}, contextId(operationContext) || undefined);
+        }
+      },
+      DataMart: {
+        notifyPurchaseResult: function (payload) {
+          send("DataMart", "notifyPurchaseResult", { payload: payload });
+        }
+      }
+    };
+    return sh;
+  }
+
+  // api holds the objects the page calls: the app's bridge (window), or
+  // the shim when there is no bridge but a valid callback.
+  var shim = bridgeAbsent() && CALLBACK_RE.test(d.callback) ? makeShim(d.callback) : null;
+  var api = shim ? shim.objects : window;
 
   function storageGet(k) {
     try { return window.sessionStorage.getItem(k); } catch (e) { return null; }
@@ -105,15 +196,17 @@
   function isFn(o, name) { return !!o && typeof o[name] === "function"; }
 
   // enumValue prefers the bridge's enum member and falls back to the
-  // documented capitalised string.
+  // documented capitalised string. The shim sends the bridge's values,
+  // which are the member names.
   function enumValue(enumName, member) {
+    if (shim) { return member; }
     var en = window[enumName];
     if (en && typeof en === "object" && en[member] !== undefined) { return en[member]; }
     return capitalised(member);
   }
 
   function purchaseMeta() {
-    var m = isFn(window.MobilePlans, "createPurchaseMetaData") ? window.MobilePlans.createPurchaseMetaData() : {};
+    var m = isFn(api.MobilePlans, "createPurchaseMetaData") ? api.MobilePlans.createPurchaseMetaData() : {};
     m.userAccount = enumValue("MobilePlansUserAccount", d.userAccount);
     m.purchaseInstrument = enumValue("MobilePlansPurchaseInstrument", d.instrument);
     m.line = enumValue("MobilePlansLineType", d.line);
@@ -144,8 +237,8 @@
   }
 
   function inlineObject() {
-    if (window.MobilePlansInlineOperations && typeof window.MobilePlansInlineOperations === "object") {
-      return window.MobilePlansInlineOperations;
+    if (api.MobilePlansInlineOperations && typeof api.MobilePlansInlineOperations === "object") {
+      return api.MobilePlansInlineOperations;
     }
     return null;
   }
@@ -153,7 +246,7 @@
   // setScripts names the progress callbacks on MobilePlansInlineOperations,
   // or on MobilePlansInlineProfileDownload (the prose's name) without it.
   function setScripts() {
-    var objs = [window.MobilePlansInlineOperations, window.MobilePlansInlineProfileDownload];
+    var objs = [api.MobilePlansInlineOperations, api.MobilePlansInlineProfileDownload];
     for (var i = 0; i < objs.length; i++) {
       var o = objs[i];
       if (o && typeof o === "object" && "registrationChangedScript" in o) {
@@ -177,11 +270,6 @@
     if (f) { f.hidden = false; }
   }
 
-  function contextId(c) {
-    if (c && typeof c === "object" && typeof c.id === "string") { return c.id; }
-    return typeof c === "string" ? c : "";
-  }
-
   function rememberContext(id) {
     if (!id) { return; }
     setText("operation-context", id);
@@ -194,10 +282,10 @@
   // when the bridge lacks it.
   function plan() {
     var inline = inlineObject();
-    var mp = window.MobilePlans;
+    var mp = api.MobilePlans;
     if (d.legacy) {
-      if (!isFn(window.DataMart, "notifyPurchaseResult")) { return null; }
-      return ["DataMart.notifyPurchaseResult", function () { return window.DataMart.notifyPurchaseResult(legacyPayload()); }];
+      if (!isFn(api.DataMart, "notifyPurchaseResult")) { return null; }
+      return ["DataMart.notifyPurchaseResult", function () { return api.DataMart.notifyPurchaseResult(legacyPayload()); }];
     }
     switch (d.action) {
       case "download":
@@ -245,16 +333,42 @@
       return;
     }
     setText("bridge-call", p[0]);
+    var cancelled = d.action === "cancel" || d.action === "cancel-op";
     try {
       var result = p[1]();
+      if (shim) {
+        followShim(result, cancelled);
+        return;
+      }
       storageSet(d.key, "1");
       rememberContext(contextId(result));
-      state("called", d.action === "cancel" || d.action === "cancel-op" ? t("bridge.cancelled") : t("bridge.called"));
+      state("called", cancelled ? t("bridge.cancelled") : t("bridge.called"));
     } catch (e) {
-      state("error", d.ac ? t("bridge.error") : t("bridge.nocancel"));
-      hb.setAttribute("data-error", String(e && e.message ? e.message : e));
-      showFallback();
+      failed(e);
     }
+  }
+
+  function failed(e) {
+    state("error", d.ac ? t("bridge.error") : t("bridge.nocancel"));
+    hb.setAttribute("data-error", String(e && e.message ? e.message : e));
+    showFallback();
+  }
+
+  // followShim waits for the shim's POST: the app has the call once its
+  // loopback server answered 2xx.
+  function followShim(result, cancelled) {
+    var sent = shim.pending;
+    shim.pending = null;
+    if (!sent) {
+      failed(new Error("nothing was sent"));
+      return;
+    }
+    state("sending", t("bridge.sending"));
+    sent.then(function () {
+      storageSet(d.key, "1");
+      rememberContext(contextId(result));
+      state("returned", cancelled ? t("bridge.cancelled") : t("bridge.returned"));
+    }, failed);
   }
 
   var again = el("handback-again");

@@ -57,6 +57,10 @@ type Options struct {
 	// Window shows the browser in a window on the display instead of
 	// running it headless.
 	Window bool
+	// NoBridge starts a plain browser: no bridge script and no binding are
+	// installed, so pages see no Mobile Plans objects and Calls delivers
+	// nothing. Tests use it to play the user's system browser.
+	NoBridge bool
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
 }
@@ -164,6 +168,9 @@ func New(ctx context.Context, opts Options) (*Browser, error) {
 	stop := context.AfterFunc(ctx, cancel)
 	bridge := portal.BridgeJS(portal.BridgeConfig{AllowedHost: opts.AllowedHost, Transport: BindingName})
 	err = chromedp.Do(tab, chromedp.EmulateViewport(int64(opts.Width), int64(opts.Height)), chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		if opts.NoBridge {
+			return nil
+		}
 		if _, err := cdp.Call(ctx, t, runtime.AddBinding, runtime.AddBindingParams{Name: BindingName}); err != nil {
 			return fmt.Errorf("Runtime.addBinding: %w", err)
 		}

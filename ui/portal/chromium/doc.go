@@ -4,7 +4,8 @@
 // activate`, and the end-to-end tests) or in a visible window
 // (Options.Window, where a display exists). New starts Chromium with a fresh profile,
 // injects portal.BridgeJS into every new document
-// (Page.addScriptToEvaluateOnNewDocument) with a CDP binding
+// (Page.addScriptToEvaluateOnNewDocument; not with Options.NoBridge, a plain
+// browser standing in for the user's own) with a CDP binding
 // (Runtime.addBinding, named BindingName) as the bridge's transport, and
 // delivers each bridge message on Calls as a portal.Message: the JSON string
 // the page sent and the origin of the execution context that called the
