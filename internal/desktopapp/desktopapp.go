@@ -19,6 +19,7 @@ import (
 
 	"github.com/mobileplans/mobileplans/app"
 	"github.com/mobileplans/mobileplans/internal/launch"
+	"github.com/mobileplans/mobileplans/internal/qrcode"
 	"github.com/mobileplans/mobileplans/internal/ring"
 	"github.com/mobileplans/mobileplans/ui/desktop"
 	"github.com/mobileplans/mobileplans/ui/portalwin"
@@ -209,5 +210,13 @@ func (s *session) Fetch(ctx context.Context, u string) ([]byte, error) {
 
 // decodeQR reads the activation code of a QR code image file.
 func decodeQR(path string) (string, error) {
-	return "", errors.New("QR codes: not wired yet")
+	text, err := qrcode.DecodeFile(path)
+	if err != nil {
+		return "", err
+	}
+	code, err := qrcode.ActivationCode(text)
+	if err != nil {
+		return "", err
+	}
+	return "LPA:" + code, nil
 }

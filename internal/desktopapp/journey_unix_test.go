@@ -4,6 +4,9 @@ package desktopapp
 
 import (
 	"context"
+	"crypto/tls"
+	"image/png"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,10 +16,13 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/qrcode"
 
 	"github.com/mobileplans/mobileplans/app"
 	"github.com/mobileplans/mobileplans/internal/fynetest"
 	"github.com/mobileplans/mobileplans/internal/launch"
+	"github.com/mobileplans/mobileplans/service/smdp"
 	"github.com/mobileplans/mobileplans/ui/portalhost"
 	"github.com/mobileplans/mobileplans/ui/portalwin"
 )
@@ -139,4 +145,80 @@ func TestJourneyByTaps(t *testing.T) {
 			len(dev.Profiles), len(before.Profiles))
 	}
 	has(pr.ICCID)
+}
+
+// TestActivationCodeFromQR: an operator's QR code image, scanned in the
+// UI's activation-code screen (no portal), downloads and enables the
+// profile on the simulated eUICC.
+func TestActivationCodeFromQR(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the bundled stack")
+	}
+	fa := test.NewTempApp(t)
+	q := fynetest.NewQueue()
+	dir := t.TempDir()
+	d, err := New(fa, Options{ConfigDir: dir, Override: &launch.Settings{Mock: true, MockDir: filepath.Join(dir, "mock")},
+		Do: q.Do, Tune: func(c *app.Config) { c.RegistrationPollInterval = 50 * time.Millisecond }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { q.Run(); d.UI.Close() })
+	c := d.Window.Canvas()
+	q.Until(t, 60*time.Second, "the device screen", func() bool { return d.UI.Screen() == "device" && fynetest.HasText(c, "Simulated modem") })
+	ls := d.UI.Session().(*session).Launch()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+
+	// The operator orders a profile for this EID and prints its QR code.
+	before, err := ls.Agent.Device(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := ls.Stack
+	cert, err := smdp.IssueOperatorCertificate(st.PKI, "QR test operator", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	es2 := smdp.NewES2Client("https://"+st.SMDPAddress, &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: st.PKI.RootPool(), Certificates: []tls.Certificate{cert}}}}, "")
+	dor, err := es2.DownloadOrder(ctx, smdp.DownloadOrderRequest{EID: before.EID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cor, err := es2.ConfirmOrder(ctx, smdp.ConfirmOrderRequest{ICCID: dor.ICCID, EID: before.EID, ReleaseFlag: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := "LPA:1$" + cor.SMDPAddress + "$" + cor.MatchingID
+	m, err := qrcode.NewQRCodeWriter().Encode(code, gozxing.BarcodeFormat_QR_CODE, 300, 300, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := filepath.Join(dir, "qr.png")
+	fh, err := os.Create(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(fh, m); err != nil {
+		t.Fatal(err)
+	}
+	fh.Close()
+
+	// Use an activation code → scan the image → download.
+	test.Tap(fynetest.Button(c, "Use an activation code"))
+	q.Run()
+	d.UI.ScanQR(img)
+	q.Until(t, 10*time.Second, "the code read", func() bool { return fynetest.HasText(c, "read from the QR code") })
+	test.Tap(fynetest.Button(c, "Download and install"))
+	q.Until(t, 60*time.Second, "the result", func() bool { return d.UI.Screen() == "result" })
+	if !fynetest.HasText(c, "You're all set") {
+		t.Fatalf("result: %q", fynetest.Texts(c))
+	}
+	after, err := ls.Agent.Device(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pr, ok := after.EnabledProfile(); !ok || pr.ICCID != strings.TrimRight(dor.ICCID, "Ff") {
+		t.Fatalf("enabled %+v, want ICCID %s", pr, dor.ICCID)
+	}
 }
