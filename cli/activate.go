@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -20,9 +19,9 @@ import (
 
 	"github.com/mobileplans/mobileplans/app"
 	"github.com/mobileplans/mobileplans/esim/lpa"
+	"github.com/mobileplans/mobileplans/internal/launch"
 	"github.com/mobileplans/mobileplans/modem/at"
 	"github.com/mobileplans/mobileplans/service/discovery"
-	"github.com/mobileplans/mobileplans/service/stack"
 	"github.com/mobileplans/mobileplans/ui/portal"
 	"github.com/mobileplans/mobileplans/ui/portal/chromium"
 	"github.com/mobileplans/mobileplans/ui/portalhost"
@@ -241,8 +240,9 @@ func (a *activation) setup(ctx context.Context) (app.Config, portalTrust, error)
 	return cfg, pt, err
 }
 
-// setupMock starts the bundled stack and points cfg at it and its
-// simulated modem.
+// setupMock starts the bundled stack (internal/launch, as the desktop
+// app does) and points cfg at it and its simulated modem; the portal is
+// served as https://portal.contoso.test, mapped in Chromium.
 func (a *activation) setupMock(ctx context.Context, cfg *app.Config) (portalTrust, error) {
 	o := a.o
 	if o.device != "" || o.simState != "" {
@@ -257,34 +257,15 @@ func (a *activation) setupMock(ctx context.Context, cfg *app.Config) (portalTrus
 		a.closers = append(a.closers, func() error { return os.RemoveAll(dir) })
 	}
 	fmt.Fprintf(a.w, "Starting the bundled stack (state in %s)…\n", dir)
-	st, err := stack.Start(ctx, stack.Config{Dir: dir, PortalHost: mockPortalHost, Logger: a.stackLog()})
+	se, mc, err := launch.Prepare(ctx, launch.Settings{Mock: true, MockDir: dir}, launch.Options{
+		StateDir: cfg.StateDir, Logger: o.log, StackLogger: a.stackLog(), PortalHost: mockPortalHost,
+		AT: at.Config{CommandTimeout: o.atTimeout, APDUTimeout: o.apduTimeout}, ES9Timeout: o.es9Timeout, BlockSize: o.blockSize})
 	if err != nil {
 		return portalTrust{}, err
 	}
-	a.closers = append(a.closers, st.Close)
-	m, err := at.Open(ctx, at.Config{Device: st.ModemPath, CommandTimeout: o.atTimeout, APDUTimeout: o.apduTimeout, Logger: o.log})
-	if err != nil {
-		return portalTrust{}, fmt.Errorf("simulated modem: %w", err)
-	}
-	a.closers = append(a.closers, m.Close)
-	cfg.Modem = m
-	pool, err := lpa.TrustPool(st.PKI.CI.Cert)
-	if err != nil {
-		return portalTrust{}, err
-	}
-	if cfg.ES9, err = lpa.NewES9Client(lpa.ES9Options{RootCAs: pool, Timeout: o.es9Timeout, Logger: o.log}); err != nil {
-		return portalTrust{}, err
-	}
-	roots, err := os.ReadFile(st.WebCAFile)
-	if err != nil {
-		return portalTrust{}, err
-	}
-	cfg.Discovery = discovery.NewClient(st.DiscoveryURL, webClient(st.WebCA.Pool()))
-	if cfg.StateDir == "" {
-		cfg.StateDir = filepath.Join(dir, "agent")
-	}
-	return portalTrust{roots: roots, hostMap: map[string]string{mockPortalHost: st.PortalAddr},
-		callbackHost: st.PortalCallbackHost}, nil
+	a.closers = append(a.closers, se.Close)
+	cfg.Modem, cfg.ES9, cfg.Discovery, cfg.StateDir = mc.Modem, mc.ES9, mc.Discovery, mc.StateDir
+	return portalTrust{roots: se.Portal.RootCAs, hostMap: se.Portal.HostMap, callbackHost: se.Portal.CallbackHost}, nil
 }
 
 // setupDevice points cfg at the modem of the global flags and the

@@ -87,6 +87,18 @@ type Options struct {
 	// Tune adjusts the agent's Config before the agent starts (tests:
 	// clocks and timeouts).
 	Tune func(*app.Config)
+	// PortalHost, in mock mode, is the host name the portal is served
+	// under (stack.Config.PortalHost): the portal URL has no port and the
+	// browser maps the name to the stack's address (PortalTrust.HostMap).
+	// "" serves it on https://localhost:PORT, which any web view reaches.
+	PortalHost string
+	// AT configures the simulated modem's AT engine in mock mode (its
+	// Device and Logger are set here).
+	AT at.Config
+	// ES9Timeout bounds one request to an SM-DP+ (0: the client's
+	// default); BlockSize is the STORE DATA block size (0: the card's).
+	ES9Timeout time.Duration
+	BlockSize  int
 }
 
 // PortalTrust is what a portal window needs to show the operator's portal:
@@ -100,6 +112,9 @@ type PortalTrust struct {
 	// CallbackHost overrides the operator's registered callback host
 	// ("" = the discovery service's).
 	CallbackHost string
+	// HostMap maps host names to loopback addresses for browsers that can
+	// resolve them so (Chromium), with Options.PortalHost.
+	HostMap map[string]string
 }
 
 // Session is a running agent and what it runs on.
@@ -114,11 +129,30 @@ type Session struct {
 	closers []func() error
 }
 
-// Start starts a session for s. On error, whatever was started is
-// stopped.
-func Start(ctx context.Context, s Settings, o Options) (_ *Session, err error) {
-	if err := s.Validate(); err != nil {
+// Start starts a session for s: Prepare, then the agent. On error,
+// whatever was started is stopped.
+func Start(ctx context.Context, s Settings, o Options) (*Session, error) {
+	se, cfg, err := Prepare(ctx, s, o)
+	if err != nil {
 		return nil, err
+	}
+	a, err := app.New(ctx, cfg)
+	if err != nil {
+		_ = se.Close()
+		return nil, err
+	}
+	se.Agent = a
+	se.closers = append(se.closers, a.Close)
+	return se, nil
+}
+
+// Prepare starts what an agent for s runs on (the bundled stack and its
+// simulated modem, or the modem backend) and returns the agent's Config,
+// for callers that start the agent themselves; the Session's Agent is nil
+// and its Close stops what was started. On error, nothing is left running.
+func Prepare(ctx context.Context, s Settings, o Options) (_ *Session, _ app.Config, err error) {
+	if err := s.Validate(); err != nil {
+		return nil, app.Config{}, err
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -130,25 +164,19 @@ func Start(ctx context.Context, s Settings, o Options) (_ *Session, err error) {
 		}
 	}()
 	cfg := app.Config{Logger: o.Logger, StateDir: o.StateDir, Notifier: o.Notifier, APDUTrace: o.APDUTrace,
-		LPA: lpa.Options{Logger: o.Logger}}
+		LPA: lpa.Options{Logger: o.Logger, BlockSize: o.BlockSize}}
 	if s.Mock {
 		err = se.startMock(ctx, s, o, &cfg)
 	} else {
 		err = se.startDevice(ctx, s, o, &cfg)
 	}
 	if err != nil {
-		return nil, err
+		return nil, app.Config{}, err
 	}
 	if o.Tune != nil {
 		o.Tune(&cfg)
 	}
-	a, err := app.New(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	se.Agent = a
-	se.closers = append(se.closers, a.Close)
-	return se, nil
+	return se, cfg, nil
 }
 
 // Close stops the agent and everything the session started, in reverse
@@ -174,15 +202,15 @@ func (se *Session) startMock(ctx context.Context, s Settings, o Options, cfg *ap
 		se.closers = append(se.closers, func() error { return os.RemoveAll(d) })
 		dir = d
 	}
-	// No PortalHost: the portal is on https://localhost:PORT, which every
-	// web view can reach without host mapping.
-	st, err := stack.Start(ctx, stack.Config{Dir: dir, Logger: o.StackLogger})
+	st, err := stack.Start(ctx, stack.Config{Dir: dir, PortalHost: o.PortalHost, Logger: o.StackLogger})
 	if err != nil {
 		return fmt.Errorf("bundled stack: %w", err)
 	}
 	se.Stack = st
 	se.closers = append(se.closers, st.Close)
-	m, err := at.Open(ctx, at.Config{Device: st.ModemPath, Logger: o.Logger})
+	ac := o.AT
+	ac.Device, ac.Logger = st.ModemPath, o.Logger
+	m, err := at.Open(ctx, ac)
 	if err != nil {
 		return fmt.Errorf("simulated modem: %w", err)
 	}
@@ -192,7 +220,7 @@ func (se *Session) startMock(ctx context.Context, s Settings, o Options, cfg *ap
 	if err != nil {
 		return err
 	}
-	if cfg.ES9, err = lpa.NewES9Client(lpa.ES9Options{RootCAs: pool, Logger: o.Logger}); err != nil {
+	if cfg.ES9, err = lpa.NewES9Client(lpa.ES9Options{RootCAs: pool, Timeout: o.ES9Timeout, Logger: o.Logger}); err != nil {
 		return err
 	}
 	roots, err := os.ReadFile(st.WebCAFile)
@@ -204,6 +232,9 @@ func (se *Session) startMock(ctx context.Context, s Settings, o Options, cfg *ap
 		cfg.StateDir = filepath.Join(dir, "agent")
 	}
 	se.Portal = PortalTrust{RootCAs: roots, CAFile: st.WebCAFile, CallbackHost: st.PortalCallbackHost}
+	if o.PortalHost != "" {
+		se.Portal.HostMap = map[string]string{o.PortalHost: st.PortalAddr}
+	}
 	se.Describe = "Simulated modem on the bundled test network (mock mode)"
 	return nil
 }
@@ -213,12 +244,7 @@ func (se *Session) startDevice(ctx context.Context, s Settings, o Options, cfg *
 	if err != nil {
 		return err
 	}
-	m, err := backend.Open(ctx, spec, backend.Config{DBusAddress: s.DBusAddress, Logger: o.Logger})
-	if err != nil {
-		return err
-	}
-	se.closers = append(se.closers, m.Close)
-	cfg.Modem = m
+	// The files first: a typo in a path fails before the modem is opened.
 	var cis []*x509.Certificate
 	if s.TrustCI != "" {
 		b, err := os.ReadFile(s.TrustCI)
@@ -228,13 +254,6 @@ func (se *Session) startDevice(ctx context.Context, s Settings, o Options, cfg *
 		if cis, err = pki.ParseCertificates(b); err != nil || len(cis) == 0 {
 			return &SettingsError{Field: "trustCI", Reason: "no certificate in " + s.TrustCI}
 		}
-	}
-	pool, err := lpa.TrustPool(cis...)
-	if err != nil {
-		return err
-	}
-	if cfg.ES9, err = lpa.NewES9Client(lpa.ES9Options{RootCAs: pool, Logger: o.Logger}); err != nil {
-		return err
 	}
 	web, err := x509.SystemCertPool()
 	if err != nil {
@@ -250,6 +269,13 @@ func (se *Session) startDevice(ctx context.Context, s Settings, o Options, cfg *
 		}
 		se.Portal = PortalTrust{RootCAs: pem, CAFile: s.TrustCA}
 	}
+	pool, err := lpa.TrustPool(cis...)
+	if err != nil {
+		return err
+	}
+	if cfg.ES9, err = lpa.NewES9Client(lpa.ES9Options{RootCAs: pool, Timeout: o.ES9Timeout, Logger: o.Logger}); err != nil {
+		return err
+	}
 	cfg.Discovery = discovery.NewClient(strings.TrimRight(s.Discovery, "/"), webClient(web))
 	if cfg.StateDir == "" {
 		base, err := os.UserConfigDir()
@@ -258,6 +284,12 @@ func (se *Session) startDevice(ctx context.Context, s Settings, o Options, cfg *
 		}
 		cfg.StateDir = filepath.Join(base, "mobileplans", "agent")
 	}
+	m, err := backend.Open(ctx, spec, backend.Config{DBusAddress: s.DBusAddress, Logger: o.Logger})
+	if err != nil {
+		return err
+	}
+	se.closers = append(se.closers, m.Close)
+	cfg.Modem = m
 	se.Describe = "Modem " + spec.String()
 	return nil
 }
