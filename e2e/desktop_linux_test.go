@@ -73,13 +73,17 @@ type shownScreen struct {
 	at   time.Time
 }
 
-// startDesktop runs `mobileplans ui --mock` on display and waits for the
-// main window.
-func startDesktop(t testing.TB, display string) *desktopRun {
+// startDesktop runs `mobileplans ui --mock` on display, with the bundled
+// stack's state in mockDir ("" = a new one), and waits for the main
+// window.
+func startDesktop(t testing.TB, display, mockDir string) *desktopRun {
 	t.Helper()
 	bin := buildDesktop(t)
 	home := t.TempDir()
-	cmd := exec.Command(bin, "--log-level", "info", "ui", "--mock", "--mock-dir", filepath.Join(home, "mock"))
+	if mockDir == "" {
+		mockDir = filepath.Join(home, "mock")
+	}
+	cmd := exec.Command(bin, "--log-level", "info", "ui", "--mock", "--mock-dir", mockDir)
 	cmd.Env = append(os.Environ(), "DISPLAY="+display, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
 		"XDG_DATA_HOME="+filepath.Join(home, ".local", "share"), "LANG=en_US.UTF-8", "MOBILEPLANS_PORTAL=chromium")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -243,7 +247,16 @@ func TestDesktopScreenshots(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r := startDesktop(t, display)
+	// A plan bought first, in the terminal journey on the same stack
+	// state, so the screens show a device with a purchase behind it.
+	mock := filepath.Join(t.TempDir(), "mock")
+	buy := exec.Command(buildDesktop(t), "activate", "--mock", "--mock-dir", mock, "--operator", "contoso",
+		"--autopilot", filepath.Join("..", "scripts", "contoso-autopilot.txt"))
+	buy.Env = append(os.Environ(), "DISPLAY=")
+	if out, err := buy.CombinedOutput(); err != nil {
+		t.Fatalf("activate: %v\n%s", err, out)
+	}
+	r := startDesktop(t, display, mock)
 	r.waitScreen("device")
 	shots := []string{r.shot(dir, "device")}
 	r.key("Tab", "space") // "See plans from operators" has the first focus
@@ -280,7 +293,7 @@ func BenchmarkDesktopColdStart(b *testing.B) {
 	var win, dev time.Duration
 	var rss int
 	for b.Loop() {
-		r := startDesktop(b, display)
+		r := startDesktop(b, display, "")
 		dev += r.waitScreen("device").Sub(r.started)
 		win += r.visible
 		time.Sleep(2 * time.Second) // idle

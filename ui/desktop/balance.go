@@ -60,9 +60,9 @@ func (v *balanceView) refresh() {
 			m.What = "The operator did not tell Mobile Plans the balance of " + firstNonEmpty(pr.ServiceProviderName, "this plan") + "."
 			m.Do = "Try again later, or check the operator's website."
 			v.u.log.Info("balance", "err", err)
-			v.set(container.NewVBox(messageView(m), refresh))
+			v.set(container.NewVBox(messageView(m), container.NewHBox(refresh)))
 		case !has:
-			v.set(container.NewVBox(label("No plan is in use. Get a plan first."), refresh))
+			v.set(container.NewVBox(label("No plan is in use. Get a plan first."), container.NewHBox(refresh)))
 		default:
 			v.set(v.view(pr, b, refresh))
 		}

@@ -217,7 +217,9 @@ func (u *UI) restart(s launch.Settings) {
 			u.sess, u.agent = sess, sess.Agent()
 			u.pumpEvents(gen, u.agent)
 			u.plan.showDevice()
-			u.onTab(u.tabs.Selected().Text)
+			if t := u.tabs.Selected().Text; t != TabPlan {
+				u.onTab(t)
+			}
 		}
 	})
 }
