@@ -142,6 +142,14 @@
 //
 // # Limits
 //
+// WebKitGTK 2.50 now and then ends a main-frame load with
+// G_IO_ERROR_CANCELLED and no other signal: its server preconnect for the
+// navigation shares the connection with the load and, when it refuses the
+// certificate, cancels it under the load (seen in the tests for refused
+// certificates). The helper loads an open's request again, up to three
+// times, so that the open ends with the real outcome (the certificate
+// check above, or the page); a page's own navigation that ends like this
+// is reported as load-failed.
 // An open that only changes the fragment of the current URL is a
 // same-document navigation without load events: it is answered at once,
 // and no loaded event follows. JavaScriptCore installs signal handlers in this
