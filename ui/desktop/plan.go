@@ -42,7 +42,6 @@ type planFlow struct {
 	op      app.Operator
 	gw      app.Gateway
 	win     PortalWindow
-	req     app.PortalRequest
 	busy    bool // a fulfilment runs
 	outcome *app.Outcome
 
@@ -345,7 +344,7 @@ func (p *planFlow) openPortal() {
 			_ = win.Close()
 			return
 		}
-		p.win, p.req = win, req
+		p.win = win
 		p.watchPortal(win)
 		p.u.goDo(func(ctx context.Context) func() {
 			if err := win.Guard(ctx, true); err != nil {
@@ -518,10 +517,7 @@ func (p *planFlow) onState(e app.StateChanged) {
 		}
 	case app.StateDone, app.StateFailed, app.StateCancelled:
 		if !p.busy {
-			if e.To == app.StateFailed && p.screen == screenPortal {
-				return
-			}
-			return
+			return // a UI step's failure: its screen shows it
 		}
 		p.busy = false
 		var out app.Outcome

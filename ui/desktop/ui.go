@@ -69,8 +69,6 @@ type UI struct {
 	sess     Session
 	agent    Agent
 	gen      int // session generation: events of an older session are ignored
-	starting bool
-	startErr error
 
 	tabs *container.AppTabs
 	keys map[string]func() // shortcut handlers by name
@@ -196,7 +194,6 @@ func (u *UI) restart(s launch.Settings) {
 	u.closeSession()
 	u.gen++
 	gen := u.gen
-	u.starting, u.startErr = true, nil
 	u.plan.showStarting()
 	u.set.show(s)
 	u.goDo(func(ctx context.Context) func() {
@@ -208,9 +205,7 @@ func (u *UI) restart(s launch.Settings) {
 				}
 				return
 			}
-			u.starting = false
 			if err != nil {
-				u.startErr = err
 				u.plan.showStartError(err)
 				return
 			}
