@@ -86,11 +86,8 @@ func (a *Agent) Device(ctx context.Context) (Device, error) {
 // to portal) is left: its portal session closes, and from probe, discover
 // or gateway the journey first goes to cancelled.
 func (a *Agent) SwitchProfile(ctx context.Context, iccid string) error {
-	id, err := parseICCID(iccid)
+	id, err := a.freeProfile(iccid)
 	if err != nil {
-		return err
-	}
-	if err := a.cardFree(); err != nil {
 		return err
 	}
 	d, err := a.readDevice(ctx)
@@ -147,14 +144,7 @@ func (a *Agent) RenameProfile(ctx context.Context, iccid, nickname string) error
 	case !utf8.ValidString(nickname):
 		return ErrInvalidNickname
 	}
-	id, err := parseICCID(iccid)
-	if err != nil {
-		return err
-	}
-	if err := a.cardFree(); err != nil {
-		return err
-	}
-	c, err := a.client(ctx)
+	id, c, err := a.profileClient(ctx, iccid)
 	if err != nil {
 		return err
 	}
@@ -178,14 +168,7 @@ func (a *Agent) RenameProfile(ctx context.Context, iccid, nickname string) error
 // profile: switch to another one first), ErrProfileNotPresent,
 // ErrDisallowedByPolicy, ErrInvalidICCID, ErrBusy while a fulfilment runs.
 func (a *Agent) DeleteProfile(ctx context.Context, iccid string) error {
-	id, err := parseICCID(iccid)
-	if err != nil {
-		return err
-	}
-	if err := a.cardFree(); err != nil {
-		return err
-	}
-	c, err := a.client(ctx)
+	id, c, err := a.profileClient(ctx, iccid)
 	if err != nil {
 		return err
 	}
@@ -414,6 +397,29 @@ func parseICCID(s string) (rsp.ICCID, error) {
 		return "", fmt.Errorf("%w: %w", ErrInvalidICCID, err)
 	}
 	return id, nil
+}
+
+// freeProfile parses the ICCID of a profile operation and checks that no
+// fulfilment holds the eUICC.
+func (a *Agent) freeProfile(iccid string) (rsp.ICCID, error) {
+	id, err := parseICCID(iccid)
+	if err != nil {
+		return "", err
+	}
+	return id, a.cardFree()
+}
+
+// profileClient is freeProfile, then the LPA client for the operation.
+func (a *Agent) profileClient(ctx context.Context, iccid string) (rsp.ICCID, *lpa.Client, error) {
+	id, err := a.freeProfile(iccid)
+	if err != nil {
+		return "", nil, err
+	}
+	c, err := a.client(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	return id, c, nil
 }
 
 // cardFree refuses an operation on the eUICC while a fulfilment runs.

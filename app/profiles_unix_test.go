@@ -3,7 +3,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"github.com/mobileplans/mobileplans/esim/es9"
 	"github.com/mobileplans/mobileplans/esim/lpa"
 	"github.com/mobileplans/mobileplans/esim/rsp"
+	"github.com/mobileplans/mobileplans/internal/syncbuf"
 	"github.com/mobileplans/mobileplans/modem"
 	"github.com/mobileplans/mobileplans/modem/at"
 	"github.com/mobileplans/mobileplans/service/smdp"
@@ -141,24 +141,6 @@ func (m *flakyModem) Info(ctx context.Context) (modem.Info, error) {
 		return modem.Info{}, errors.New("modem gone")
 	}
 	return m.Modem.Info(ctx)
-}
-
-// lockedBuffer collects log output written concurrently.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func TestDevice(t *testing.T) {
@@ -642,7 +624,7 @@ func TestStartDownload(t *testing.T) {
 	for _, tt := range runs {
 		t.Run(tt.name, func(t *testing.T) {
 			r.t = t
-			logs := &lockedBuffer{}
+			logs := &syncbuf.Buffer{}
 			cfg := r.config()
 			cfg.StateDir = t.TempDir()
 			cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -94,36 +94,10 @@ func newJourney(t *testing.T, jo journeyOptions) *journey {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = b.Close() })
-	m, err := at.Open(ctx, at.Config{Device: st.ModemPath, CommandTimeout: 10 * time.Second, APDUTimeout: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = m.Close() })
-	pool, err := lpa.TrustPool(st.PKI.CI.Cert)
-	if err != nil {
-		t.Fatal(err)
-	}
-	es9c, err := lpa.NewES9Client(lpa.ES9Options{RootCAs: pool})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{RootCAs: st.WebCA.Pool(), MinVersion: tls.VersionTLS12}}}
 	clock := newSkewClock()
-	agent, err := app.New(ctx, app.Config{
-		Modem:            m,
-		Discovery:        discovery.NewClient(st.DiscoveryURL, hc),
-		ES9:              es9c,
-		StateDir:         filepath.Join(t.TempDir(), "agent"),
-		Clock:            clock,
-		Language:         "en-US",
-		DownloadAttempts: jo.downloadAttempts,
-		RetryBackoff:     10 * time.Millisecond,
+	m, agent := stackAgent(t, ctx, st, func(c *app.Config) {
+		c.Clock, c.DownloadAttempts, c.RetryBackoff = clock, jo.downloadAttempts, 10*time.Millisecond
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = agent.Close() })
 	c, err := lpa.New(ctx, apdu.Opener(m.OpenChannel), lpa.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -25,9 +24,8 @@ import (
 	"time"
 
 	"github.com/mobileplans/mobileplans/app"
-	"github.com/mobileplans/mobileplans/esim/lpa"
+	"github.com/mobileplans/mobileplans/internal/syncbuf"
 	"github.com/mobileplans/mobileplans/internal/xvfb"
-	"github.com/mobileplans/mobileplans/modem/at"
 	"github.com/mobileplans/mobileplans/service/discovery"
 	"github.com/mobileplans/mobileplans/service/stack"
 	"github.com/mobileplans/mobileplans/service/webca"
@@ -102,7 +100,7 @@ func newWebkitHelper(t *testing.T) webkitHelper {
 // WEBKIT_TEST_LOG=1.
 func (h webkitHelper) start(t *testing.T, ctx context.Context, opts webkit.Options) *webkit.Browser {
 	t.Helper()
-	logs := &lockedBuffer{}
+	logs := &syncbuf.Buffer{}
 	t.Cleanup(func() {
 		if t.Failed() || os.Getenv("WEBKIT_TEST_LOG") == "1" {
 			t.Logf("portal helper log:\n%s", logs.String())
@@ -124,24 +122,6 @@ func (h webkitHelper) start(t *testing.T, ctx context.Context, opts webkit.Optio
 		}
 	})
 	return b
-}
-
-// lockedBuffer is a bytes.Buffer for concurrent writers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // webkitEvent waits for the next event of kind (and url, unless ""),
@@ -201,32 +181,7 @@ func TestWebkitJourney(t *testing.T) {
 	}
 	b := h.start(t, ctx, webkit.Options{AllowedHost: st.PortalCallbackHost, CAFile: st.WebCAFile, Title: "Contoso Cellular"})
 
-	m, err := at.Open(ctx, at.Config{Device: st.ModemPath, CommandTimeout: 10 * time.Second, APDUTimeout: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = m.Close() })
-	pool, err := lpa.TrustPool(st.PKI.CI.Cert)
-	if err != nil {
-		t.Fatal(err)
-	}
-	es9c, err := lpa.NewES9Client(lpa.ES9Options{RootCAs: pool})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{RootCAs: st.WebCA.Pool(), MinVersion: tls.VersionTLS12}}}
-	agent, err := app.New(ctx, app.Config{
-		Modem:     m,
-		Discovery: discovery.NewClient(st.DiscoveryURL, hc),
-		ES9:       es9c,
-		StateDir:  filepath.Join(t.TempDir(), "agent"),
-		Language:  "en-US",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = agent.Close() })
+	_, agent := stackAgent(t, ctx, st, nil)
 
 	type handled struct {
 		m   portal.Message

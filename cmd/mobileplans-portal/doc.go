@@ -41,8 +41,10 @@
 //
 // # Protocol
 //
-// One JSON object per line each way. Requests carry a positive integer
-// id; each gets one reply with that id, in completion order:
+// One JSON object per line each way, with the types, names and parsers
+// of package ui/portal/webkit/wire, which the app's client compiles
+// against too. Requests carry a positive integer id; each gets one reply
+// with that id, in completion order:
 //
 //	{"id":1,"op":"open","url":"https://host/path?q","headers":{"X-MP-LPAError-Codes":["8"]}}
 //	{"id":2,"op":"eval","js":"document.title"}

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+
+	"github.com/mobileplans/mobileplans/ui/portal/webkit/wire"
 )
 
 // The WebKitLoadEvent values of load-changed.
@@ -130,18 +132,18 @@ func (h *helper) dispatch() {
 	}
 }
 
-func (h *helper) emit(ev event) {
+func (h *helper) emit(ev wire.Line) {
 	if err := h.out.write(ev); err != nil {
 		h.log.Debug("writing an event", "event", ev.Event, "err", err)
 	}
 }
 
 func (h *helper) replyOK(id int64, result any) {
-	r := reply{ID: id, OK: true}
+	r := wire.Line{ID: id, OK: true}
 	if result != nil {
 		b, err := json.Marshal(result)
 		if err != nil {
-			h.replyErr(id, codeBadRequest, err.Error())
+			h.replyErr(id, wire.CodeBadRequest, err.Error())
 			return
 		}
 		r.Result = b
@@ -152,7 +154,7 @@ func (h *helper) replyOK(id int64, result any) {
 }
 
 func (h *helper) replyErr(id int64, code, msg string) {
-	if err := h.out.write(reply{ID: id, Error: msg, Code: code}); err != nil {
+	if err := h.out.write(wire.Line{ID: id, Error: msg, Code: code}); err != nil {
 		h.log.Debug("writing a reply", "id", id, "err", err)
 	}
 }
@@ -161,12 +163,12 @@ func (h *helper) replyErr(id int64, code, msg string) {
 // window (reader goroutine).
 func (h *helper) readRequests(r io.Reader) {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), maxRequestLine)
+	sc.Buffer(make([]byte, 64<<10), wire.MaxRequestLine)
 	for sc.Scan() {
-		req, err := parseRequest(sc.Bytes())
+		req, err := wire.ParseRequest(sc.Bytes())
 		if err != nil {
 			if req.ID > 0 {
-				h.replyErr(req.ID, codeBadRequest, err.Error())
+				h.replyErr(req.ID, wire.CodeBadRequest, err.Error())
 			} else {
 				h.log.Warn("request without an id", "err", err)
 			}
@@ -181,15 +183,15 @@ func (h *helper) readRequests(r io.Reader) {
 }
 
 // handle runs one request (main thread).
-func (h *helper) handle(req request) {
+func (h *helper) handle(req wire.Request) {
 	if h.closing {
-		h.replyErr(req.ID, codeClosed, "the window is closed")
+		h.replyErr(req.ID, wire.CodeClosed, "the window is closed")
 		return
 	}
 	switch req.Op {
-	case opOpen:
+	case wire.OpOpen:
 		if h.nav != nil {
-			h.replyErr(h.nav.id, codeSuperseded, "another open replaced this navigation")
+			h.replyErr(h.nav.id, wire.CodeSuperseded, "another open replaced this navigation")
 		}
 		h.retry = nil
 		if strings.Contains(req.URL, "#") && sameURL(req.URL, h.v.uri()) {
@@ -202,14 +204,14 @@ func (h *helper) handle(req request) {
 		}
 		h.nav = &navigation{id: req.ID, url: req.URL, headers: req.Headers}
 		h.v.load(req.URL, req.Headers)
-	case opEval:
+	case wire.OpEval:
 		h.v.eval(req.ID, req.JS)
-	case opBack:
+	case wire.OpBack:
 		h.replyOK(req.ID, h.v.back())
-	case opGuard:
+	case wire.OpGuard:
 		h.guard = *req.On
 		h.replyOK(req.ID, nil)
-	case opClose:
+	case wire.OpClose:
 		h.replyOK(req.ID, nil)
 		h.close()
 	}
@@ -229,10 +231,10 @@ func (h *helper) close() {
 func (h *helper) onDestroyed() {
 	h.closing = true
 	if h.nav != nil {
-		h.replyErr(h.nav.id, codeClosed, "the window was closed")
+		h.replyErr(h.nav.id, wire.CodeClosed, "the window was closed")
 		h.nav = nil
 	}
-	h.emit(event{Event: evClosed})
+	h.emit(wire.Line{Event: wire.EvClosed})
 	h.v.quit()
 }
 
@@ -240,7 +242,7 @@ func (h *helper) onDestroyed() {
 // window (the guard is on and the app is asked).
 func (h *helper) onCloseRequested() bool {
 	if h.guard && !h.closing {
-		h.emit(event{Event: evCloseRequested})
+		h.emit(wire.Line{Event: wire.EvCloseRequested})
 		return true
 	}
 	h.closing = true
@@ -275,7 +277,7 @@ func (h *helper) onLoadChanged(ev int, uri string) {
 			h.failed = false
 			return
 		}
-		h.emit(event{Event: evLoaded, URL: uri})
+		h.emit(wire.Line{Event: wire.EvLoaded, URL: uri})
 		if h.nav != nil {
 			h.replyOK(h.nav.id, map[string]string{"url": uri})
 			h.nav = nil
@@ -291,7 +293,7 @@ func (h *helper) onLoadFailed(uri string, e loadError) {
 		// A navigation replaced by another is not an error to show; it
 		// fails the open request only if it was that request's.
 		if ours {
-			h.replyErr(h.nav.id, codeCancelled, e.String())
+			h.replyErr(h.nav.id, wire.CodeCancelled, e.String())
 			h.nav = nil
 		}
 		return
@@ -307,9 +309,9 @@ func (h *helper) onLoadFailed(uri string, e loadError) {
 		h.retry = h.nav
 		return
 	}
-	h.emit(event{Event: evLoadFailed, URL: uri, Error: e.String()})
+	h.emit(wire.Line{Event: wire.EvLoadFailed, URL: uri, Error: e.String()})
 	if h.nav != nil {
-		h.replyErr(h.nav.id, codeLoad, e.String())
+		h.replyErr(h.nav.id, wire.CodeLoad, e.String())
 		h.nav = nil
 	}
 }
@@ -337,15 +339,15 @@ func (h *helper) onTLSError(uri string, cert any, webkitFlags uint32) {
 			h.v.allow(cert, host)
 			nav.retried = true
 			h.retry = nav
-			h.emit(event{Event: evTLSTrusted, URL: uri, Host: host})
+			h.emit(wire.Line{Event: wire.EvTLSTrusted, URL: uri, Host: host})
 			return
 		}
 		reason = fmt.Sprintf("the certificate of %s is not trusted (WebKit: %s; --ca: %s)", host,
 			strings.Join(tlsFlagNames(webkitFlags), ", "), strings.Join(tlsFlagNames(flags), ", "))
 	}
-	h.emit(event{Event: evTLSError, URL: uri, Host: host, Flags: tlsFlagNames(flags | webkitFlags), Error: reason})
+	h.emit(wire.Line{Event: wire.EvTLSError, URL: uri, Host: host, Flags: tlsFlagNames(flags | webkitFlags), Error: reason})
 	if h.nav != nil {
-		h.replyErr(h.nav.id, codeTLS, reason)
+		h.replyErr(h.nav.id, wire.CodeTLS, reason)
 		h.nav = nil
 	}
 }
@@ -354,7 +356,7 @@ func (h *helper) onTLSError(uri string, cert any, webkitFlags uint32) {
 // message handler.
 func (h *helper) onMessage(posted *string) {
 	refuse := func(reason, docOrigin string) {
-		h.emit(event{Event: evBridgeRefused, Origin: h.origin, DocumentOrigin: docOrigin, Reason: reason})
+		h.emit(wire.Line{Event: wire.EvBridgeRefused, Origin: h.origin, DocumentOrigin: docOrigin, Reason: reason})
 	}
 	if posted == nil {
 		refuse("the message is not a string", "")
@@ -366,10 +368,10 @@ func (h *helper) onMessage(posted *string) {
 		refuse("not posted through the bridge of the top frame", "")
 	case h.origin == "" || !strings.EqualFold(docOrigin, h.origin):
 		refuse("posted by a document that is not the main frame's committed one", docOrigin)
-	case len(msg) > maxBridgeMessage:
-		refuse(fmt.Sprintf("the message is larger than %d bytes", maxBridgeMessage), docOrigin)
+	case len(msg) > wire.MaxBridgeMessage:
+		refuse(fmt.Sprintf("the message is larger than %d bytes", wire.MaxBridgeMessage), docOrigin)
 	default:
-		h.emit(event{Event: evBridge, Origin: h.origin, Message: &msg})
+		h.emit(wire.Line{Event: wire.EvBridge, Origin: h.origin, Message: &msg})
 	}
 }
 
@@ -383,19 +385,19 @@ func (h *helper) onWebProcessTerminated(reason int) {
 	}
 	h.origin = ""
 	h.retry = nil
-	h.emit(event{Event: evTerminated, Reason: r})
+	h.emit(wire.Line{Event: wire.EvTerminated, Reason: r})
 	if h.nav != nil {
-		h.replyErr(h.nav.id, codeCrashed, "the web process ended: "+r)
+		h.replyErr(h.nav.id, wire.CodeCrashed, "the web process ended: "+r)
 		h.nav = nil
 	}
 }
 
 func (h *helper) onBlocked(kind, uri string) {
-	ev := evPopupBlocked
+	ev := wire.EvPopupBlocked
 	if kind == "download" {
-		ev = evDownloadBlock
+		ev = wire.EvDownloadBlock
 	}
-	h.emit(event{Event: ev, URL: uri})
+	h.emit(wire.Line{Event: ev, URL: uri})
 }
 
 // onEvalDone answers an eval: json is the result's JSON, or nil with the
@@ -403,13 +405,13 @@ func (h *helper) onBlocked(kind, uri string) {
 func (h *helper) onEvalDone(id int64, result *string, errMsg string) {
 	switch {
 	case result == nil:
-		h.replyErr(id, codeJS, errMsg)
-	case len(*result) > maxEvalResult:
-		h.replyErr(id, codeJS, fmt.Sprintf("the result is larger than %d bytes", maxEvalResult))
+		h.replyErr(id, wire.CodeJS, errMsg)
+	case len(*result) > wire.MaxEvalResult:
+		h.replyErr(id, wire.CodeJS, fmt.Sprintf("the result is larger than %d bytes", wire.MaxEvalResult))
 	case !json.Valid([]byte(*result)):
-		h.replyErr(id, codeJS, "the result is not valid JSON")
+		h.replyErr(id, wire.CodeJS, "the result is not valid JSON")
 	default:
-		if err := h.out.write(reply{ID: id, OK: true, Result: json.RawMessage(*result)}); err != nil {
+		if err := h.out.write(wire.Line{ID: id, OK: true, Result: json.RawMessage(*result)}); err != nil {
 			h.log.Debug("writing a reply", "id", id, "err", err)
 		}
 	}

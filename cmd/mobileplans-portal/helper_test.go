@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/mobileplans/mobileplans/ui/portal/webkit/wire"
 )
 
 // fakeView records what the helper asks of the web view.
@@ -80,7 +82,7 @@ func (r *rig) lines() []map[string]any {
 }
 
 func (r *rig) open(id int64, url string) {
-	r.h.handle(request{ID: id, Op: opOpen, URL: url, Headers: map[string][]string{"X-MP-Test": {"1"}}})
+	r.h.handle(wire.Request{ID: id, Op: wire.OpOpen, URL: url, Headers: map[string][]string{"X-MP-Test": {"1"}}})
 }
 
 // page plays WebKit's load events for a successful load of uri.
@@ -251,14 +253,14 @@ func TestBridgeMessages(t *testing.T) {
 		want   string // event
 		reason string
 	}{
-		{"through the shim", ptr(testToken + "\n" + portal + "\n" + msg), evBridge, ""},
-		{"origin case", ptr(testToken + "\nHTTPS://LOCALHOST:8443\n" + msg), evBridge, ""},
-		{"not a string", nil, evBridgeRefused, "not a string"},
-		{"direct post (an iframe)", ptr(msg), evBridgeRefused, "top frame"},
-		{"wrong token", ptr(strings.Repeat("0", 32) + "\n" + portal + "\n" + msg), evBridgeRefused, "top frame"},
-		{"token without separator", ptr(testToken + portal), evBridgeRefused, "top frame"},
-		{"an old document", ptr(testToken + "\nhttps://evil.test\n" + msg), evBridgeRefused, "committed"},
-		{"too large", ptr(testToken + "\n" + portal + "\n" + strings.Repeat("x", maxBridgeMessage+1)), evBridgeRefused, "larger"},
+		{"through the shim", ptr(testToken + "\n" + portal + "\n" + msg), wire.EvBridge, ""},
+		{"origin case", ptr(testToken + "\nHTTPS://LOCALHOST:8443\n" + msg), wire.EvBridge, ""},
+		{"not a string", nil, wire.EvBridgeRefused, "not a string"},
+		{"direct post (an iframe)", ptr(msg), wire.EvBridgeRefused, "top frame"},
+		{"wrong token", ptr(strings.Repeat("0", 32) + "\n" + portal + "\n" + msg), wire.EvBridgeRefused, "top frame"},
+		{"token without separator", ptr(testToken + portal), wire.EvBridgeRefused, "top frame"},
+		{"an old document", ptr(testToken + "\nhttps://evil.test\n" + msg), wire.EvBridgeRefused, "committed"},
+		{"too large", ptr(testToken + "\n" + portal + "\n" + strings.Repeat("x", wire.MaxBridgeMessage+1)), wire.EvBridgeRefused, "larger"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -270,7 +272,7 @@ func TestBridgeMessages(t *testing.T) {
 			if len(got) != 1 || got[0]["event"] != tt.want {
 				t.Fatalf("lines %v, want one %s", got, tt.want)
 			}
-			if tt.want == evBridge && (got[0]["message"] != msg || got[0]["origin"] != portal) {
+			if tt.want == wire.EvBridge && (got[0]["message"] != msg || got[0]["origin"] != portal) {
 				t.Fatalf("bridge event %v", got[0])
 			}
 			if reason, _ := got[0]["reason"].(string); !strings.Contains(reason, tt.reason) {
@@ -285,7 +287,7 @@ func ptr[T any](v T) *T { return &v }
 func TestBridgeBeforeCommit(t *testing.T) {
 	r := newRig()
 	r.h.onMessage(ptr(testToken + "\nnull\n{}"))
-	if got := r.lines(); len(got) != 1 || got[0]["event"] != evBridgeRefused {
+	if got := r.lines(); len(got) != 1 || got[0]["event"] != wire.EvBridgeRefused {
 		t.Fatalf("lines %v", got)
 	}
 }
@@ -298,7 +300,7 @@ func TestGuardAndClose(t *testing.T) {
 		t.Fatal("close button kept the window without the guard")
 	}
 	r = newRig()
-	r.h.handle(request{ID: 1, Op: opGuard, On: ptr(true)})
+	r.h.handle(wire.Request{ID: 1, Op: wire.OpGuard, On: ptr(true)})
 	if !r.h.onCloseRequested() {
 		t.Fatal("close button closed the guarded window")
 	}
@@ -306,14 +308,14 @@ func TestGuardAndClose(t *testing.T) {
 		t.Fatalf("lines %v, want %v", got, want)
 	}
 	r.open(2, "https://localhost:8443/")
-	r.h.handle(request{ID: 3, Op: opClose})
+	r.h.handle(wire.Request{ID: 3, Op: wire.OpClose})
 	if !r.v.destroyed || !r.v.quitted {
 		t.Fatal("close did not destroy the window and quit")
 	}
 	if got, want := kinds(r.lines()), []string{"ok", "error:closed", "closed"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("lines %v, want %v", got, want)
 	}
-	r.h.handle(request{ID: 4, Op: opBack})
+	r.h.handle(wire.Request{ID: 4, Op: wire.OpBack})
 	if got := kinds(r.lines()); !reflect.DeepEqual(got, []string{"error:closed"}) {
 		t.Fatalf("request after close: %v", got)
 	}

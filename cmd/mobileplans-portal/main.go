@@ -11,6 +11,8 @@ import (
 	"runtime/cgo"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/mobileplans/mobileplans/ui/portal/webkit/wire"
 )
 
 // GTK must run on the process's main thread: keep the main goroutine on
@@ -35,7 +37,7 @@ func run() int {
 	}
 	w := &lineWriter{w: out}
 	fail := func(code int, msg string) int {
-		_ = w.write(event{Event: evError, Error: msg})
+		_ = w.write(wire.Line{Event: wire.EvError, Error: msg})
 		log.Error(msg)
 		return code
 	}
@@ -58,7 +60,7 @@ func run() int {
 			return fail(1, err.Error())
 		}
 	}
-	h.emit(event{Event: evReady, Version: webkitVersion()})
+	h.emit(wire.Line{Event: wire.EvReady, Version: webkitVersion()})
 	log.Debug("ready", "webkit", webkitVersion(), "allowedHost", cfg.allowedHost)
 	go h.readRequests(in)
 	gtkRun()

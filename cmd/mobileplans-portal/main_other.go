@@ -5,6 +5,8 @@ package main
 import (
 	"fmt"
 	"os"
+
+	"github.com/mobileplans/mobileplans/ui/portal/webkit/wire"
 )
 
 const unavailable = "built without WebKitGTK; build with -tags webkit (Linux, cgo, libwebkit2gtk-4.1-dev)"
@@ -13,6 +15,6 @@ const unavailable = "built without WebKitGTK; build with -tags webkit (Linux, cg
 // (ui/portal/webkit) reads as ErrUnavailable.
 func main() {
 	fmt.Fprintln(os.Stderr, "mobileplans-portal:", unavailable)
-	_ = (&lineWriter{w: os.Stdout}).write(event{Event: evError, Error: unavailable})
+	_ = (&lineWriter{w: os.Stdout}).write(wire.Line{Event: wire.EvError, Error: unavailable})
 	os.Exit(2)
 }

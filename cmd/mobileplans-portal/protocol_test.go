@@ -5,50 +5,6 @@ import (
 	"testing"
 )
 
-func TestParseRequest(t *testing.T) {
-	tests := []struct {
-		name    string
-		in      string
-		wantID  int64
-		wantErr string
-	}{
-		{"open", `{"id":1,"op":"open","url":"https://localhost:8443/mobileplans?eid=1","headers":{"X-MP-LPAError-Codes":["8"]}}`, 1, ""},
-		{"eval", `{"id":2,"op":"eval","js":"document.title"}`, 2, ""},
-		{"back", `{"id":3,"op":"back"}`, 3, ""},
-		{"guard", `{"id":4,"op":"guard","on":false}`, 4, ""},
-		{"close", `{"id":5,"op":"close"}`, 5, ""},
-		{"no id", `{"op":"back"}`, 0, "id"},
-		{"negative id", `{"id":-3,"op":"back"}`, -3, "id"},
-		{"bad field keeps the id", `{"id":7,"op":"guard","on":"yes"}`, 7, "malformed"},
-		{"unknown op", `{"id":1,"op":"print"}`, 1, "unknown op"},
-		{"file url", `{"id":1,"op":"open","url":"file:///etc/passwd"}`, 1, "http(s)"},
-		{"javascript url", `{"id":1,"op":"open","url":"javascript:alert(1)"}`, 1, "http(s)"},
-		{"relative url", `{"id":1,"op":"open","url":"/mobileplans"}`, 1, "http(s)"},
-		{"header name", `{"id":1,"op":"open","url":"https://a/","headers":{"X MP":["1"]}}`, 1, "not a token"},
-		{"header value", `{"id":1,"op":"open","url":"https://a/","headers":{"X-MP":["1\r\nEvil: 1"]}}`, 1, "CR, LF"},
-		{"empty eval", `{"id":1,"op":"eval","js":"  "}`, 1, "needs js"},
-		{"guard without on", `{"id":1,"op":"guard"}`, 1, "needs on"},
-		{"not json", `open https://a/`, 0, "malformed"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			req, err := parseRequest([]byte(tt.in))
-			if req.ID != tt.wantID {
-				t.Errorf("id %d, want %d", req.ID, tt.wantID)
-			}
-			if tt.wantErr == "" {
-				if err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("error %v, want %q", err, tt.wantErr)
-			}
-		})
-	}
-}
-
 func TestOriginOf(t *testing.T) {
 	tests := []struct{ uri, want string }{
 		{"https://localhost:8443/mobileplans?eid=1", "https://localhost:8443"},

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mobileplans/mobileplans/esim/apdu"
+	"github.com/mobileplans/mobileplans/internal/syncbuf"
 	"github.com/mobileplans/mobileplans/modem"
 )
 
@@ -280,7 +281,7 @@ func TestFinalResultErrors(t *testing.T) {
 }
 
 func TestTimeoutThenNextCommandWorks(t *testing.T) {
-	trace := &syncBuffer{}
+	trace := &syncbuf.Buffer{}
 	m, f := startModem(t, Config{Trace: trace}, map[string][]string{
 		"AT+HANG": {silent},
 		"AT+CGMI": {ok("Quectel")},
@@ -294,7 +295,7 @@ func TestTimeoutThenNextCommandWorks(t *testing.T) {
 	}
 	// the late answer arrives while nothing is in flight
 	f.send(t, "\r\nlate line\r\n\r\nOK\r\n")
-	trace.waitMatch(t, regexp.MustCompile(`< late line\n\S+ < OK\n`))
+	waitMatch(t, trace, regexp.MustCompile(`< late line\n\S+ < OK\n`))
 	r, err := m.Command(testCtx(t), "AT+CGMI")
 	if err != nil {
 		t.Fatal(err)
@@ -414,7 +415,7 @@ func TestGarbageIgnored(t *testing.T) {
 }
 
 func TestTrace(t *testing.T) {
-	trace := &syncBuffer{}
+	trace := &syncbuf.Buffer{}
 	m, _ := startModem(t, Config{Trace: trace}, map[string][]string{"AT+CGMI": {ok("Quectel")}}, false)
 	if _, err := m.Command(testCtx(t), "AT+CGMI"); err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@
 package at
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"regexp"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+
+	"github.com/mobileplans/mobileplans/internal/syncbuf"
 )
 
 // guard bounds every wait in the tests; it is a hang detector, not a
@@ -192,26 +193,8 @@ func (f *fakeModem) waitFor(tb testing.TB, cmd string) {
 // since returns the commands received after the first n.
 func (f *fakeModem) since(n int) []string { return f.commands()[n:] }
 
-// syncBuffer is a trace sink the test can poll.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // waitMatch polls until the buffer matches re.
-func (s *syncBuffer) waitMatch(tb testing.TB, re *regexp.Regexp) {
+func waitMatch(tb testing.TB, s *syncbuf.Buffer, re *regexp.Regexp) {
 	tb.Helper()
 	deadline := time.Now().Add(guard)
 	for !re.MatchString(s.String()) {

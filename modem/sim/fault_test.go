@@ -1,38 +1,20 @@
 package sim
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/mobileplans/mobileplans/internal/syncbuf"
 )
 
-// syncBuffer is a bytes.Buffer safe for the modem's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestDrop(t *testing.T) {
-	var log syncBuffer
+	var log syncbuf.Buffer
 	m, c := startModem(t, newFakeCard(profileA()), Options{Log: &log})
 	m.SetDrop(true)
 	c.send("AT+CGMI")
@@ -152,7 +134,7 @@ func TestCardBusy(t *testing.T) {
 }
 
 func TestLogAndCommands(t *testing.T) {
-	var log syncBuffer
+	var log syncbuf.Buffer
 	m, c := startModem(t, newFakeCard(profileA()), Options{Log: &log})
 	c.mustOK("AT+CGMI")
 	c.send("hello")

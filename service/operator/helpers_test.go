@@ -1,7 +1,6 @@
 package operator
 
 import (
-	"bytes"
 	"context"
 	"crypto/x509"
 	"errors"
@@ -18,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mobileplans/mobileplans/internal/syncbuf"
 )
 
 // clock is a settable test clock.
@@ -87,36 +88,18 @@ func (f *fakeOrders) cancels() []string {
 	return append([]string(nil), f.cancelled...)
 }
 
-// syncBuffer collects logs from concurrent handlers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type testOp struct {
 	*Operator
 	clock  *clock
 	orders *fakeOrders
-	logs   *syncBuffer
+	logs   *syncbuf.Buffer
 }
 
 // newTestOperator builds an operator with a fake clock, fake orders and a
 // debug log; mod adjusts the Config.
 func newTestOperator(t testing.TB, mod func(*Config)) *testOp {
 	t.Helper()
-	c, f, logs := newClock(), &fakeOrders{}, &syncBuffer{}
+	c, f, logs := newClock(), &fakeOrders{}, &syncbuf.Buffer{}
 	cfg := Config{
 		DBPath:      t.TempDir() + "/operator.db",
 		Logger:      slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

@@ -27,6 +27,7 @@ import (
 	"github.com/mobileplans/mobileplans/esim/pki"
 	"github.com/mobileplans/mobileplans/esim/rsp"
 	"github.com/mobileplans/mobileplans/esim/tlv"
+	"github.com/mobileplans/mobileplans/internal/syncbuf"
 )
 
 // testHost is the SM-DP+ address of the test environments.
@@ -52,24 +53,6 @@ func (c *clock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// syncBuffer collects log output from concurrent handlers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // testEnv is an SM-DP+ behind real TLS with an LPA-side and an
 // operator-side HTTP client.
 type testEnv struct {
@@ -79,7 +62,7 @@ type testEnv struct {
 	ts       *httptest.Server
 	clock    *clock
 	faults   *Faults
-	logs     *syncBuffer
+	logs     *syncbuf.Buffer
 	lpa      *http.Client // trusts the CI, no client certificate
 	operator *ES2Client   // client certificate issued under the CI
 	serials  int
@@ -100,7 +83,7 @@ func newEnv(t testing.TB, opts ...envOption) *testEnv {
 
 func newEnvWithPKI(t testing.TB, p *pki.PKI, opts ...envOption) *testEnv {
 	t.Helper()
-	e := &testEnv{t: t, pki: p, clock: newClock(), faults: &Faults{}, logs: &syncBuffer{}}
+	e := &testEnv{t: t, pki: p, clock: newClock(), faults: &Faults{}, logs: &syncbuf.Buffer{}}
 	cfg := Config{
 		PKI:           p,
 		Address:       testHost,

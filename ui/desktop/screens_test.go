@@ -65,6 +65,16 @@ func (r *rig) screen(name string) {
 }
 
 // tap taps the button whose text contains text.
+// toPortal walks from the device screen to Contoso's portal: see plans,
+// choose Contoso, go on from its gateway page.
+func (r *rig) toPortal() {
+	r.t.Helper()
+	r.tap("See plans")
+	r.tap("Choose")
+	r.tap("Get Contoso")
+	r.screen(screenPortal)
+}
+
 func (r *rig) tap(text string) {
 	r.t.Helper()
 	var b interface{ Tapped(*fyne.PointEvent) }
@@ -139,17 +149,11 @@ func TestScreens(t *testing.T) {
 			r.has("Get a data plan from Contoso Cellular")
 		}},
 		{"portal", nil, func(r *rig) {
-			r.tap("See plans")
-			r.tap("Choose")
-			r.tap("Get Contoso")
-			r.screen(screenPortal)
+			r.toPortal()
 			r.has("Buying from Contoso Cellular")
 		}},
 		{"progress", nil, func(r *rig) {
-			r.tap("See plans")
-			r.tap("Choose")
-			r.tap("Get Contoso")
-			r.screen(screenPortal)
+			r.toPortal()
 			r.a.events <- app.StateChanged{From: app.StatePortal, To: app.StateDownload}
 			r.a.events <- app.StateChanged{From: app.StateDownload, To: app.StateInstall}
 			r.a.events <- app.Progress{Stage: app.StageInstalling, Done: 3, Total: 6, Attempt: 1}
@@ -158,10 +162,7 @@ func TestScreens(t *testing.T) {
 		{"result_done", func(a *fakeAgent, _ *fakeBackend) {
 			a.outcome = app.Outcome{Kind: app.KindDownload, State: app.StateDone, ICCID: "8901260000000000033", Connected: true}
 		}, func(r *rig) {
-			r.tap("See plans")
-			r.tap("Choose")
-			r.tap("Get Contoso")
-			r.screen(screenPortal)
+			r.toPortal()
 			r.a.events <- app.StateChanged{From: app.StatePortal, To: app.StateDownload}
 			r.a.events <- app.StateChanged{From: app.StateConnect, To: app.StateDone}
 			r.screen(screenResult)
@@ -171,10 +172,7 @@ func TestScreens(t *testing.T) {
 		{"result_failed", func(a *fakeAgent, _ *fakeBackend) {
 			a.outcome = app.Outcome{Kind: app.KindDownload, State: app.StateFailed, Status: app.StatusInsufficientSpaceOnCard}
 		}, func(r *rig) {
-			r.tap("See plans")
-			r.tap("Choose")
-			r.tap("Get Contoso")
-			r.screen(screenPortal)
+			r.toPortal()
 			r.a.events <- app.StateChanged{From: app.StatePortal, To: app.StateDownload}
 			r.a.events <- app.StateChanged{From: app.StateDownload, To: app.StateFailed}
 			r.screen(screenResult)
@@ -269,10 +267,7 @@ func TestProfileActions(t *testing.T) {
 // close button (a close request while guarded) does the same.
 func TestLeavePortalAsks(t *testing.T) {
 	r := newRig(t, nil)
-	r.tap("See plans")
-	r.tap("Choose")
-	r.tap("Get Contoso")
-	r.screen(screenPortal)
+	r.toPortal()
 	r.until("guard on", func() bool { return strings.Contains(r.win.Asked(), "guard:on") })
 	r.win.events <- PortalCloseRequested
 	r.has("Your purchase is not finished")
@@ -295,10 +290,7 @@ func TestLeavePortalAsks(t *testing.T) {
 // TestPortalScriptsReachWindow: the agent's scripts run in the open portal.
 func TestPortalScriptsReachWindow(t *testing.T) {
 	r := newRig(t, nil)
-	r.tap("See plans")
-	r.tap("Choose")
-	r.tap("Get Contoso")
-	r.screen(screenPortal)
+	r.toPortal()
 	r.a.events <- app.PortalScript{Kind: app.ScriptActivation, JS: "done()", TransactionID: "tx-1"}
 	r.until("script", func() bool { return strings.Contains(r.win.Asked(), "script:"+app.ScriptActivation) })
 }

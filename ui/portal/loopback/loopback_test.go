@@ -1,7 +1,6 @@
 package loopback
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,10 +10,10 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/mobileplans/mobileplans/internal/syncbuf"
 	"github.com/mobileplans/mobileplans/ui/portal"
 )
 
@@ -34,26 +33,9 @@ func message(origin, ac string) string {
 
 var goodMessage = message(testOrigin, "1$smdp.contoso.test$"+testMatchingID)
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func newServer(t *testing.T) (*Server, *syncBuffer) {
+func newServer(t *testing.T) (*Server, *syncbuf.Buffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	s, err := New(context.Background(), Options{AllowedHost: testHost,
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {

@@ -18,10 +18,10 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/mobileplans/mobileplans/internal/syncbuf"
 	"github.com/mobileplans/mobileplans/service/stack"
 	"github.com/mobileplans/mobileplans/ui/portal"
 	"github.com/mobileplans/mobileplans/ui/portal/chromium"
@@ -35,23 +35,6 @@ const (
 	formsHost    = "shop.fabrikam.test" // an operator page that tries other ways to post
 	testEID      = "89049032123451234512345678901235"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // rig is the bundled stack serving Contoso's portal as
 // https://portal.contoso.test, two more HTTPS sites with certificates of
@@ -203,9 +186,9 @@ func (r *rig) launchURL(txID string) string {
 	return r.st.PortalURL + "?eid=" + testEID + "&transactionId=" + txID
 }
 
-func (r *rig) server(allowed string) (*loopback.Server, *syncBuffer) {
+func (r *rig) server(allowed string) (*loopback.Server, *syncbuf.Buffer) {
 	r.t.Helper()
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	s, err := loopback.New(r.ctx, loopback.Options{AllowedHost: allowed,
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/mobileplans/mobileplans/ui/portal"
+	"github.com/mobileplans/mobileplans/ui/portal/webkit/wire"
 )
 
 // HelperName is the helper's executable name (plus ".exe" on Windows).
@@ -83,33 +84,33 @@ type EventKind string
 // The events of the window.
 const (
 	// EventLoaded: a main-frame load finished (URL).
-	EventLoaded EventKind = "loaded"
+	EventLoaded EventKind = wire.EvLoaded
 	// EventLoadFailed: a main-frame load failed (URL, Error); the window
 	// shows no error page, the app shows its own.
-	EventLoadFailed EventKind = "load-failed"
+	EventLoadFailed EventKind = wire.EvLoadFailed
 	// EventTLSError: a main-frame certificate was refused (URL, Host,
 	// Flags, Error); nothing of the page is shown.
-	EventTLSError EventKind = "tls-error"
+	EventTLSError EventKind = wire.EvTLSError
 	// EventTLSTrusted: a certificate WebKit refused verified against the
 	// CAs of Options.CAFile / RootCAs and is accepted for Host.
-	EventTLSTrusted EventKind = "tls-trusted"
+	EventTLSTrusted EventKind = wire.EvTLSTrusted
 	// EventPopupBlocked: the page tried to open a window (URL).
-	EventPopupBlocked EventKind = "popup-blocked"
+	EventPopupBlocked EventKind = wire.EvPopupBlocked
 	// EventDownloadBlocked: the page started a download (URL), cancelled.
-	EventDownloadBlocked EventKind = "download-blocked"
+	EventDownloadBlocked EventKind = wire.EvDownloadBlock
 	// EventBridgeRefused: a message reached the helper's message handler
 	// without passing the top frame's bridge, or from a document that is
 	// not the main frame's committed one (Origin, DocumentOrigin, Reason).
-	EventBridgeRefused EventKind = "bridge-refused"
+	EventBridgeRefused EventKind = wire.EvBridgeRefused
 	// EventWebProcessTerminated: the page's web process ended (Reason:
 	// crashed, exceeded-memory-limit); the view is blank until the next
 	// open.
-	EventWebProcessTerminated EventKind = "web-process-terminated"
+	EventWebProcessTerminated EventKind = wire.EvTerminated
 	// EventCloseRequested: the user pressed the window's close button
 	// while the guard is on (Guard); the window stays until Close.
-	EventCloseRequested EventKind = "close-requested"
+	EventCloseRequested EventKind = wire.EvCloseRequested
 	// EventClosed: the window is gone; the helper exits.
-	EventClosed EventKind = "closed"
+	EventClosed EventKind = wire.EvClosed
 )
 
 // Event is something that happened in the window.
@@ -139,7 +140,7 @@ func (e *OpError) Error() string { return "webkit: " + e.Op + ": " + e.Message }
 
 // Is makes a tls error match ErrCertificate and a closed one ErrClosed.
 func (e *OpError) Is(target error) bool {
-	return (target == ErrCertificate && e.Code == codeTLS) || (target == ErrClosed && e.Code == codeClosed)
+	return (target == ErrCertificate && e.Code == wire.CodeTLS) || (target == ErrClosed && e.Code == wire.CodeClosed)
 }
 
 // Browser is one helper process: a window with one web view that carries
@@ -166,7 +167,7 @@ type Browser struct {
 
 	mu       sync.Mutex
 	nextID   int64
-	pending  map[int64]chan line
+	pending  map[int64]chan wire.Line
 	version  string
 	startErr string // an error event before ready
 	killed   bool
@@ -200,7 +201,7 @@ func Start(ctx context.Context, opts Options) (*Browser, error) {
 		done:         make(chan struct{}),
 		stop:         make(chan struct{}),
 		stderr:       &tailBuffer{max: 8 << 10},
-		pending:      make(map[int64]chan line),
+		pending:      make(map[int64]chan wire.Line),
 	}
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)
@@ -339,9 +340,9 @@ func (b *Browser) readStdout() {
 	defer b.calls.end()
 	defer b.events.end()
 	sc := bufio.NewScanner(b.stdout)
-	sc.Buffer(make([]byte, 64<<10), maxLine)
+	sc.Buffer(make([]byte, 64<<10), wire.MaxLine)
 	for sc.Scan() {
-		l, err := parseLine(sc.Bytes())
+		l, err := wire.ParseLine(sc.Bytes())
 		if err != nil {
 			b.log.Warn("webkit: bad line from the helper", "err", err)
 			continue
@@ -349,13 +350,13 @@ func (b *Browser) readStdout() {
 		b.handleLine(l)
 	}
 	if err := sc.Err(); err != nil {
-		// A line beyond maxLine: the stream is out of step; end it.
+		// A line beyond wire.MaxLine: the stream is out of step; end it.
 		b.log.Error("webkit: reading the helper", "err", err)
 		b.kill()
 	}
 }
 
-func (b *Browser) handleLine(l line) {
+func (b *Browser) handleLine(l wire.Line) {
 	if l.ID > 0 {
 		b.mu.Lock()
 		ch := b.pending[l.ID]
@@ -369,7 +370,7 @@ func (b *Browser) handleLine(l line) {
 		return
 	}
 	switch l.Event {
-	case evReady:
+	case wire.EvReady:
 		b.mu.Lock()
 		b.version = l.Version
 		b.mu.Unlock()
@@ -378,14 +379,14 @@ func (b *Browser) handleLine(l line) {
 		default:
 			close(b.ready)
 		}
-	case evError:
+	case wire.EvError:
 		b.log.Warn("webkit: helper error", "err", l.Error)
 		b.mu.Lock()
 		if b.startErr == "" {
 			b.startErr = l.Error
 		}
 		b.mu.Unlock()
-	case evBridge:
+	case wire.EvBridge:
 		m := portal.Message{Raw: []byte(*l.Message), Origin: l.Origin}
 		if !b.calls.push(m) {
 			b.log.Warn("webkit: bridge message dropped, queue full", "message", m)
@@ -463,7 +464,7 @@ func (b *Browser) Events() <-chan Event { return b.events.out }
 // Done is closed when the helper has exited.
 func (b *Browser) Done() <-chan struct{} { return b.done }
 
-func (b *Browser) send(req request) error {
+func (b *Browser) send(req wire.Request) error {
 	data, err := json.Marshal(req)
 	if err != nil {
 		return fmt.Errorf("webkit: %w", err)
@@ -478,11 +479,11 @@ func (b *Browser) send(req request) error {
 }
 
 // call sends req and waits for its reply, ctx or the helper's exit.
-func (b *Browser) call(ctx context.Context, req request) (json.RawMessage, error) {
+func (b *Browser) call(ctx context.Context, req wire.Request) (json.RawMessage, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, context.Cause(ctx)
 	}
-	ch := make(chan line, 1)
+	ch := make(chan wire.Line, 1)
 	req.ID = b.newID()
 	b.mu.Lock()
 	b.pending[req.ID] = ch
@@ -500,7 +501,7 @@ func (b *Browser) call(ctx context.Context, req request) (json.RawMessage, error
 	if err := b.send(req); err != nil {
 		return nil, err
 	}
-	var l line
+	var l wire.Line
 	select {
 	case l = <-ch:
 	case <-b.eof:
@@ -529,7 +530,7 @@ func (b *Browser) Open(ctx context.Context, url string) error {
 // certificate is an error wrapping ErrCertificate; a failed load one with
 // the network error.
 func (b *Browser) OpenWithHeaders(ctx context.Context, url string, headers http.Header) error {
-	if _, err := b.call(ctx, request{Op: opOpen, URL: url, Headers: headers}); err != nil {
+	if _, err := b.call(ctx, wire.Request{Op: wire.OpOpen, URL: url, Headers: headers}); err != nil {
 		return fmt.Errorf("webkit: open %s: %w", url, err)
 	}
 	return nil
@@ -539,7 +540,7 @@ func (b *Browser) OpenWithHeaders(ctx context.Context, url string, headers http.
 // into out (nil: ignore the result). A thrown exception is an error, and
 // so is a result WebKit cannot serialise (a DOM node); undefined is null.
 func (b *Browser) Eval(ctx context.Context, js string, out any) error {
-	raw, err := b.call(ctx, request{Op: opEval, JS: js})
+	raw, err := b.call(ctx, wire.Request{Op: wire.OpEval, JS: js})
 	if err != nil {
 		return fmt.Errorf("webkit: eval: %w", err)
 	}
@@ -556,7 +557,7 @@ func (b *Browser) Eval(ctx context.Context, js string, out any) error {
 // false when there was nothing to go back to. It does not wait for the
 // page to load.
 func (b *Browser) Back(ctx context.Context) (bool, error) {
-	raw, err := b.call(ctx, request{Op: opBack})
+	raw, err := b.call(ctx, wire.Request{Op: wire.OpBack})
 	if err != nil {
 		return false, fmt.Errorf("webkit: back: %w", err)
 	}
@@ -571,7 +572,7 @@ func (b *Browser) Back(ctx context.Context) (bool, error) {
 // close button does not close the window: the helper sends
 // EventCloseRequested and the app decides (Close, or not).
 func (b *Browser) Guard(ctx context.Context, on bool) error {
-	if _, err := b.call(ctx, request{Op: opGuard, On: &on}); err != nil {
+	if _, err := b.call(ctx, wire.Request{Op: wire.OpGuard, On: &on}); err != nil {
 		return fmt.Errorf("webkit: guard: %w", err)
 	}
 	return nil
@@ -586,7 +587,7 @@ func (b *Browser) Close() error {
 		go func() {
 			// A helper that does not read stdin blocks this write until the
 			// kill below breaks the pipe.
-			_ = b.send(request{ID: b.newID(), Op: opClose})
+			_ = b.send(wire.Request{ID: b.newID(), Op: wire.OpClose})
 			_ = b.stdin.Close()
 		}()
 		t := time.NewTimer(b.closeTimeout)

@@ -3,7 +3,7 @@
 // portal helper (cmd/mobileplans-portal, a separate cgo process with its
 // own GTK main loop, so it never shares a process with the app's UI
 // toolkit) and talks to it in JSON lines over its stdin and stdout (the
-// protocol is documented in the helper's package). The package itself is
+// protocol of package wire, documented in the helper's package). The package itself is
 // pure Go and builds everywhere.
 //
 // A *Browser satisfies portalhost.Browser: OpenWithHeaders loads a page,

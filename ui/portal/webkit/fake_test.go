@@ -10,6 +10,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/mobileplans/mobileplans/ui/portal/webkit/wire"
 )
 
 // fakeEnv selects the fake helper: the test binary, started by Start as
@@ -82,15 +84,15 @@ func fakeHelper(mode string, args []string, in io.Reader, out io.Writer) int {
 	sc := bufio.NewScanner(in)
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		var req request
-		if err := json.Unmarshal(sc.Bytes(), &req); err != nil {
-			emit(map[string]any{"id": req.ID, "error": err.Error(), "code": "bad-request"})
+		req, err := wire.ParseRequest(sc.Bytes())
+		if err != nil {
+			emit(map[string]any{"id": req.ID, "error": err.Error(), "code": wire.CodeBadRequest})
 			continue
 		}
 		ok := func(result any) { emit(map[string]any{"id": req.ID, "ok": true, "result": result}) }
 		fail := func(code, msg string) { emit(map[string]any{"id": req.ID, "error": msg, "code": code}) }
 		switch req.Op {
-		case opOpen:
+		case wire.OpOpen:
 			u, err := url.Parse(req.URL)
 			switch {
 			case err != nil:
@@ -108,7 +110,7 @@ func fakeHelper(mode string, args []string, in io.Reader, out io.Writer) int {
 				emit(map[string]any{"event": "loaded", "url": req.URL})
 				ok(map[string]string{"url": req.URL})
 			}
-		case opEval:
+		case wire.OpEval:
 			verb, arg, _ := strings.Cut(req.JS, ":")
 			switch verb {
 			case "json":
@@ -149,16 +151,16 @@ func fakeHelper(mode string, args []string, in io.Reader, out io.Writer) int {
 			default:
 				fail("js", "ReferenceError: "+req.JS)
 			}
-		case opBack:
+		case wire.OpBack:
 			went := len(history) > 1
 			if went {
 				history = history[:len(history)-1]
 			}
 			ok(went)
-		case opGuard:
+		case wire.OpGuard:
 			guard = req.On != nil && *req.On
 			ok(nil)
-		case opClose:
+		case wire.OpClose:
 			if mode == fakeHang {
 				continue
 			}
