@@ -24,7 +24,7 @@ func desktopUI() cli.UIFunc {
 		a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon()))
 		// The diagnostics view shows info and up whatever --log-level says.
 		opts := desktopapp.Options{StateDir: o.StateDir, LogLevel: min(o.LogLevel, slog.LevelInfo),
-			ErrLog: os.Stderr, ErrLevel: o.LogLevel}
+			ErrLog: os.Stderr, ErrLevel: o.LogLevel, Autopilot: o.Autopilot}
 		// MOBILEPLANS_PORTAL orders the portal windows, e.g. "browser" to
 		// use the system browser, "chromium,browser" to skip WebKit.
 		if k := os.Getenv("MOBILEPLANS_PORTAL"); k != "" {

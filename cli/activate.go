@@ -136,13 +136,8 @@ func runActivate(ctx context.Context, o *options, f activateFlags, in io.Reader)
 	}
 	var steps []portalhost.Step
 	if f.autopilot != "" {
-		fh, err := os.Open(f.autopilot)
-		if err != nil {
-			return fmt.Errorf("autopilot: %w", err)
-		}
-		steps, err = portalhost.ParseScript(fh)
-		fh.Close()
-		if err != nil {
+		var err error
+		if steps, err = readAutopilot(f.autopilot); err != nil {
 			return err
 		}
 	}
@@ -748,4 +743,14 @@ func firstOf(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// readAutopilot reads the autopilot script of --autopilot.
+func readAutopilot(path string) ([]portalhost.Step, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("autopilot: %w", err)
+	}
+	defer fh.Close()
+	return portalhost.ParseScript(fh)
 }

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 
 	"github.com/spf13/cobra"
+
+	"github.com/mobileplans/mobileplans/ui/portalhost"
 )
 
 // UIOptions is what the command line tells the desktop app.
@@ -15,6 +17,8 @@ type UIOptions struct {
 	MockDir string
 	// StateDir is the agent's state directory ("" = the default).
 	StateDir string
+	// Autopilot walks each portal with these steps (--autopilot FILE).
+	Autopilot []portalhost.Step
 	// LogLevel is the --log-level; ErrOut receives the log too.
 	LogLevel slog.Level
 	Logger   *slog.Logger
@@ -27,6 +31,7 @@ type UIFunc func(ctx context.Context, o UIOptions) error
 
 func newUICommand(o *options, run UIFunc) *cobra.Command {
 	var uo UIOptions
+	var autopilot string
 	cmd := &cobra.Command{
 		Use:   "ui",
 		Short: "Start the desktop app (the default without a command)",
@@ -35,12 +40,20 @@ operator's portal in its own window, the download and the result; profiles, bala
 diagnostics. --mock runs it on the bundled test network and its simulated modem for this run.`,
 		Args: exactArgs(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if autopilot != "" {
+				steps, err := readAutopilot(autopilot)
+				if err != nil {
+					return err
+				}
+				uo.Autopilot = steps
+			}
 			return runUI(cmd.Context(), o, run, uo)
 		},
 	}
 	cmd.Flags().BoolVar(&uo.Mock, "mock", false, "run on the bundled stack and its simulated modem (this run only)")
 	cmd.Flags().StringVar(&uo.MockDir, "mock-dir", "", "state directory of the bundled stack with --mock")
 	cmd.Flags().StringVar(&uo.StateDir, "state-dir", "", "the agent's state directory")
+	cmd.Flags().StringVar(&autopilot, "autopilot", "", "walk each portal with this script of steps (as activate --autopilot; demos and tests)")
 	return cmd
 }
 

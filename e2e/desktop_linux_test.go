@@ -73,19 +73,32 @@ type shownScreen struct {
 	at   time.Time
 }
 
-// startDesktop runs `mobileplans ui --mock` on display, with the bundled
-// stack's state in mockDir ("" = a new one), and waits for the main
-// window.
-func startDesktop(t testing.TB, display, mockDir string) *desktopRun {
+// desktopOptions adjust a run of the app.
+type desktopOptions struct {
+	// mockDir holds the bundled stack's state ("" = a new directory).
+	mockDir string
+	// portal is MOBILEPLANS_PORTAL ("" = chromium).
+	portal string
+	// args are more arguments of `ui`.
+	args []string
+}
+
+// startDesktop runs `mobileplans ui --mock` on display and waits for the
+// main window.
+func startDesktop(t testing.TB, display string, o desktopOptions) *desktopRun {
 	t.Helper()
 	bin := buildDesktop(t)
 	home := t.TempDir()
-	if mockDir == "" {
-		mockDir = filepath.Join(home, "mock")
+	if o.mockDir == "" {
+		o.mockDir = filepath.Join(home, "mock")
 	}
-	cmd := exec.Command(bin, "--log-level", "info", "ui", "--mock", "--mock-dir", mockDir)
+	if o.portal == "" {
+		o.portal = "chromium"
+	}
+	cmd := exec.Command(bin, append([]string{"--log-level", "info", "ui", "--mock", "--mock-dir", o.mockDir}, o.args...)...)
 	cmd.Env = append(os.Environ(), "DISPLAY="+display, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
-		"XDG_DATA_HOME="+filepath.Join(home, ".local", "share"), "LANG=en_US.UTF-8", "MOBILEPLANS_PORTAL=chromium")
+		"XDG_DATA_HOME="+filepath.Join(home, ".local", "share"), "XDG_RUNTIME_DIR="+t.TempDir(), "LANG=en_US.UTF-8",
+		"MOBILEPLANS_PORTAL="+o.portal, "GDK_BACKEND=x11", "WAYLAND_DISPLAY=", "NO_AT_BRIDGE=1", "GSETTINGS_BACKEND=memory")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -256,7 +269,7 @@ func TestDesktopScreenshots(t *testing.T) {
 	if out, err := buy.CombinedOutput(); err != nil {
 		t.Fatalf("activate: %v\n%s", err, out)
 	}
-	r := startDesktop(t, display, mock)
+	r := startDesktop(t, display, desktopOptions{mockDir: mock})
 	r.waitScreen("device")
 	shots := []string{r.shot(dir, "device")}
 	r.key("Tab", "space") // "See plans from operators" has the first focus
@@ -293,7 +306,7 @@ func BenchmarkDesktopColdStart(b *testing.B) {
 	var win, dev time.Duration
 	var rss int
 	for b.Loop() {
-		r := startDesktop(b, display, "")
+		r := startDesktop(b, display, desktopOptions{})
 		dev += r.waitScreen("device").Sub(r.started)
 		win += r.visible
 		time.Sleep(2 * time.Second) // idle

@@ -6,7 +6,8 @@
 #
 # With a display it starts the desktop app (mobileplans ui --mock): pick
 # Contoso Cellular, buy a plan in its portal window (WebKitGTK, else a
-# Chromium window), and see the profile enabled; quit the app to go on.
+# Chromium window), and see the profile enabled; quit the app to go on
+# (DEMO_AUTOPILOT=1 fills in the portal for you).
 # Without a display (or with DEMO_HEADLESS=1) the same journey runs in the
 # terminal: `mobileplans activate` with headless Chromium walked by the
 # autopilot script. DEMO_INTERACTIVE=1 shows the headless portal as text in
@@ -21,8 +22,12 @@ stack=$work/stack
 if [ -z "${DEMO_HEADLESS:-}" ] && [ -z "${DEMO_INTERACTIVE:-}" ] && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; }; then
 	echo "=== 1. Buy a plan and activate it in the desktop app: mobileplans ui --mock"
 	echo "(See plans from operators → Contoso Cellular → buy in the portal window; quit the app to go on)"
-	echo "\$ mobileplans ui --mock --mock-dir $stack"
-	"$bin" ui --mock --mock-dir "$stack"
+	ui=(ui --mock --mock-dir "$stack")
+	# DEMO_AUTOPILOT=1: the app walks the portal itself (you still pick
+	# the operator and press its button).
+	[ -z "${DEMO_AUTOPILOT:-}" ] || ui+=(--autopilot scripts/contoso-autopilot.txt)
+	echo "\$ mobileplans ${ui[*]}"
+	"$bin" "${ui[@]}"
 	args=()
 else
 	echo "=== 1. Buy a plan and activate it: mobileplans activate --mock"

@@ -22,6 +22,7 @@ import (
 	"github.com/mobileplans/mobileplans/internal/qrcode"
 	"github.com/mobileplans/mobileplans/internal/ring"
 	"github.com/mobileplans/mobileplans/ui/desktop"
+	"github.com/mobileplans/mobileplans/ui/portalhost"
 	"github.com/mobileplans/mobileplans/ui/portalwin"
 )
 
@@ -48,6 +49,9 @@ type Options struct {
 	PortalKinds []string
 	// Headless runs a Chromium portal window headless (tests).
 	Headless bool
+	// Autopilot walks each portal with these steps
+	// (portalwin.Options.Autopilot).
+	Autopilot []portalhost.Step
 	// Tune adjusts each agent's Config (tests).
 	Tune func(*app.Config)
 	// Do replaces fyne.Do (tests).
@@ -154,7 +158,8 @@ func (b *backend) Start(ctx context.Context, s launch.Settings) (desktop.Session
 		return nil, errors.New("the trusted CA file holds no certificate")
 	}
 	opener := portalwin.New(portalwin.Options{Agent: ls.Agent, RootCAs: ls.Portal.RootCAs, CAFile: ls.Portal.CAFile,
-		Kinds: b.o.PortalKinds, Headless: b.o.Headless, OpenURL: b.a.OpenURL, Logger: b.log.With("component", "portal")})
+		Kinds: b.o.PortalKinds, Headless: b.o.Headless, OpenURL: b.a.OpenURL, Autopilot: b.o.Autopilot,
+		Logger: b.log.With("component", "portal")})
 	return &session{ls: ls, opener: opener, web: &http.Client{Timeout: 20 * time.Second,
 		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}}, nil
 }

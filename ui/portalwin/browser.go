@@ -49,7 +49,7 @@ func (op *Opener) openBrowser(ctx context.Context, req app.PortalRequest) (deskt
 		return nil, err
 	}
 	b := &systemBrowser{srv: srv, openURL: op.o.OpenURL}
-	w := newHostWindow(KindBrowser, b, op.o.Agent, op.o.Logger, srv.Close)
+	w := op.newHostWindow(KindBrowser, b, srv.Close)
 	if err := w.start(ctx, req); err != nil {
 		return nil, fmt.Errorf("opening the system browser: %w", err)
 	}

@@ -41,7 +41,11 @@ type Options struct {
 	Headless bool
 	// OpenURL opens a URL in the user's browser (fyne.App.OpenURL).
 	OpenURL func(*url.URL) error
-	Logger  *slog.Logger
+	// Autopilot, when set, walks each portal with these steps once its
+	// first page has loaded (demos and tests: `mobileplans ui
+	// --autopilot`); a system browser cannot run them.
+	Autopilot []portalhost.Step
+	Logger    *slog.Logger
 }
 
 // Opener opens portal windows; it satisfies desktop.PortalOpener.
@@ -95,7 +99,7 @@ func (op *Opener) openChromium(ctx context.Context, req app.PortalRequest) (desk
 	if err != nil {
 		return nil, err
 	}
-	w := newHostWindow(KindChromium, b, op.o.Agent, op.o.Logger, b.Close)
+	w := op.newHostWindow(KindChromium, b, b.Close)
 	w.back = func(ctx context.Context) error { return b.Eval(ctx, "history.back()", nil) }
 	w.Chromium = b
 	if err := w.start(ctx, req); err != nil {
@@ -118,6 +122,9 @@ type HostWindow struct {
 	// Chromium is the browser of a chromium window (tests walk the
 	// portal with it).
 	Chromium *chromium.Browser
+	// page runs the autopilot's steps (nil in a system browser).
+	page      portalhost.Evaler
+	autopilot []portalhost.Step
 
 	events    chan desktop.PortalEvent
 	cancel    context.CancelFunc
@@ -126,9 +133,13 @@ type HostWindow struct {
 	closeErr  error
 }
 
-func newHostWindow(kind string, b portalhost.Browser, a portalhost.Agent, log *slog.Logger, closeB func() error) *HostWindow {
-	return &HostWindow{kind: kind, host: portalhost.New(b, a, portalhost.Options{Logger: log}), log: log, closeB: closeB,
-		events: make(chan desktop.PortalEvent, 4), done: make(chan struct{})}
+func (op *Opener) newHostWindow(kind string, b portalhost.Browser, closeB func() error) *HostWindow {
+	w := &HostWindow{kind: kind, host: portalhost.New(b, op.o.Agent, portalhost.Options{Logger: op.o.Logger}), log: op.o.Logger,
+		closeB: closeB, events: make(chan desktop.PortalEvent, 4), done: make(chan struct{})}
+	if kind != KindBrowser {
+		w.page, w.autopilot = b, op.o.Autopilot
+	}
+	return w
 }
 
 // start opens the request and serves the bridge until the browser closes.
@@ -161,7 +172,27 @@ func (w *HostWindow) start(ctx context.Context, req app.PortalRequest) error {
 		_ = w.Close()
 		return err
 	}
+	if len(w.autopilot) > 0 && w.page != nil {
+		go w.runAutopilot(sctx)
+	}
 	return nil
+}
+
+// runAutopilot walks the page with the autopilot's steps; it stops at the
+// first step that fails (logged) or when the window closes. Steps are
+// logged by selector only: a fill step's text may be a password.
+func (w *HostWindow) runAutopilot(ctx context.Context) {
+	err := portalhost.Autopilot(ctx, w.page, w.autopilot, func(s portalhost.Step) {
+		w.log.Info("autopilot", "line", s.Line, "step", string(s.Op), "selector", s.Selector)
+	})
+	switch {
+	case err == nil:
+		w.log.Info("autopilot finished", "steps", len(w.autopilot))
+	case ctx.Err() != nil:
+		w.log.Info("autopilot stopped: the portal closed")
+	default:
+		w.log.Warn("autopilot stopped", "err", err)
+	}
 }
 
 func (w *HostWindow) send(ev desktop.PortalEvent) {

@@ -5,14 +5,17 @@ package portalwin
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/mobileplans/mobileplans/app"
 	"github.com/mobileplans/mobileplans/internal/launch"
+	"github.com/mobileplans/mobileplans/internal/syncbuf"
 	"github.com/mobileplans/mobileplans/ui/desktop"
 	"github.com/mobileplans/mobileplans/ui/portal/chromium"
 	"github.com/mobileplans/mobileplans/ui/portalhost"
@@ -36,7 +39,8 @@ func session(t *testing.T) (*launch.Session, context.Context) {
 	return se, ctx
 }
 
-func walk(t *testing.T, ctx context.Context, e portalhost.Evaler) {
+// contosoSteps is the autopilot script that buys a plan in Contoso's portal.
+func contosoSteps(t *testing.T) []portalhost.Step {
 	t.Helper()
 	f, err := os.Open(filepath.Join("..", "..", "scripts", "contoso-autopilot.txt"))
 	if err != nil {
@@ -47,7 +51,12 @@ func walk(t *testing.T, ctx context.Context, e portalhost.Evaler) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := portalhost.Autopilot(ctx, e, steps, nil); err != nil {
+	return steps
+}
+
+func walk(t *testing.T, ctx context.Context, e portalhost.Evaler) {
+	t.Helper()
+	if err := portalhost.Autopilot(ctx, e, contosoSteps(t), nil); err != nil {
 		t.Fatalf("portal walk: %v", err)
 	}
 }
@@ -60,12 +69,15 @@ func skipNoChromium(t *testing.T, err error) {
 }
 
 // TestFallbackToChromium: without the WebKit helper the opener falls back
-// to a Chromium window with the bridge, and the purchase made there
-// installs and enables the profile; closing the window ends the events.
+// to a Chromium window with the bridge, its autopilot walks the portal,
+// and the purchase made there installs and enables the profile; closing
+// the window ends the events.
 func TestFallbackToChromium(t *testing.T) {
 	se, ctx := session(t)
-	op := New(Options{Agent: se.Agent, RootCAs: se.Portal.RootCAs, Headless: true,
-		Kinds: []string{KindWebKit, KindChromium}, WebKitHelper: filepath.Join(t.TempDir(), "no-such-helper")})
+	logs := &syncbuf.Buffer{}
+	op := New(Options{Agent: se.Agent, RootCAs: se.Portal.RootCAs, Headless: true, Autopilot: contosoSteps(t),
+		Kinds: []string{KindWebKit, KindChromium}, WebKitHelper: filepath.Join(t.TempDir(), "no-such-helper"),
+		Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	req, err := se.Agent.PortalLaunch(ctx, "contoso")
 	if err != nil {
 		t.Fatal(err)
@@ -78,10 +90,17 @@ func TestFallbackToChromium(t *testing.T) {
 	if w.Kind() != KindChromium {
 		t.Fatalf("opened a %s window", w.Kind())
 	}
-	walk(t, ctx, w.(*HostWindow).Chromium)
+	// The autopilot runs on its own: wait for the fulfilment it starts.
 	out, err := se.Agent.Wait(ctx)
+	for errors.Is(err, app.ErrNoJourney) && ctx.Err() == nil {
+		time.Sleep(20 * time.Millisecond)
+		out, err = se.Agent.Wait(ctx)
+	}
 	if err != nil || out.State != app.StateDone || out.ICCID == "" {
-		t.Fatalf("outcome %+v, %v", out, err)
+		t.Fatalf("outcome %+v, %v\n%s", out, err, logs)
+	}
+	if l := logs.String(); !strings.Contains(l, "autopilot finished") || strings.Contains(l, "correct horse") {
+		t.Errorf("the autopilot's log, which must not hold what it typed:\n%s", l)
 	}
 	d, err := se.Agent.Device(ctx)
 	if err != nil {

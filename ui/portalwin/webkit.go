@@ -29,7 +29,7 @@ func (op *Opener) openWebKit(ctx context.Context, req app.PortalRequest) (deskto
 			}
 		}
 	}()
-	w := newHostWindow(KindWebKit, b, op.o.Agent, op.o.Logger, b.Close)
+	w := op.newHostWindow(KindWebKit, b, b.Close)
 	w.extra = extra
 	w.back = func(ctx context.Context) error { _, err := b.Back(ctx); return err }
 	w.guard = b.Guard
