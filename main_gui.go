@@ -39,7 +39,10 @@ func desktopUI() cli.UIFunc {
 		}
 		go func() {
 			<-ctx.Done()
-			a.Quit()
+			// On the UI goroutine: Quit closes the windows and walks their
+			// trees (the race detector caught a Quit from here racing with
+			// the screens being built).
+			fyne.Do(a.Quit)
 		}()
 		d.Window.ShowAndRun()
 		d.UI.Close()

@@ -14,20 +14,29 @@ import (
 )
 
 // portalHelperBin is the WebKitGTK portal helper, built once per test
-// process next to the desktop binary, where the app looks for it first.
+// process into a directory that lives as long as it.
 var portalHelperBin struct {
 	once sync.Once
+	path string
 	err  error
 }
 
-func buildPortalHelper(t *testing.T) {
+// buildPortalHelper builds the helper (skipping the test, or failing it
+// where WebKit is required, without WebKitGTK's development files) and
+// returns its path.
+func buildPortalHelper(t *testing.T) string {
 	t.Helper()
 	if out, err := exec.Command("pkg-config", "--exists", "--print-errors", "webkit2gtk-4.1").CombinedOutput(); err != nil {
 		webkitUnavailable(t, "WebKitGTK 4.1 development files are missing (apt-get install -y libwebkit2gtk-4.1-dev): %v %s", err, out)
 	}
-	dir := filepath.Dir(buildDesktop(t))
 	portalHelperBin.once.Do(func() {
-		cmd := exec.Command("go", "build", "-tags", "webkit", "-o", filepath.Join(dir, "mobileplans-portal"), "./cmd/mobileplans-portal")
+		dir, err := os.MkdirTemp("", "mobileplans-e2e-helper-")
+		if err != nil {
+			portalHelperBin.err = err
+			return
+		}
+		portalHelperBin.path = filepath.Join(dir, "mobileplans-portal")
+		cmd := exec.Command("go", "build", "-tags", "webkit", "-o", portalHelperBin.path, "./cmd/mobileplans-portal")
 		cmd.Dir = ".."
 		if out, err := cmd.CombinedOutput(); err != nil {
 			portalHelperBin.err = fmt.Errorf("go build -tags webkit ./cmd/mobileplans-portal: %v\n%s", err, out)
@@ -36,6 +45,7 @@ func buildPortalHelper(t *testing.T) {
 	if portalHelperBin.err != nil {
 		t.Fatal(portalHelperBin.err)
 	}
+	return portalHelperBin.path
 }
 
 // TestDesktopPurchaseInWebKit is `make demo` with a display, end to end:
@@ -52,10 +62,12 @@ func TestDesktopPurchaseInWebKit(t *testing.T) {
 		t.Skip("builds and runs the desktop app and the WebKitGTK helper")
 	}
 	needDesktopTools(t)
-	buildPortalHelper(t)
+	helper := buildPortalHelper(t)
 	display := xvfb.Start(t, "1280x800x24", requireDesktop())
 	mock := filepath.Join(t.TempDir(), "mock")
+	// The app finds the helper on PATH (it looks next to itself first).
 	r := startDesktop(t, display, desktopOptions{mockDir: mock, portal: "webkit",
+		env:  []string{"PATH=" + filepath.Dir(helper) + string(os.PathListSeparator) + os.Getenv("PATH")},
 		args: []string{"--autopilot", filepath.Join("..", "scripts", "contoso-autopilot.txt")}})
 	r.waitScreen("device")
 	r.key("Tab", "space") // See plans from operators

@@ -35,7 +35,11 @@ func buildDesktop(t testing.TB) string {
 			return
 		}
 		desktopBin.path = filepath.Join(dir, "mobileplans")
-		cmd := exec.Command("go", "build", "-tags", "migrated_fynedo", "-o", desktopBin.path, ".")
+		args := []string{"build", "-tags", "migrated_fynedo", "-o", desktopBin.path}
+		if raceBuild {
+			args = append(args, "-race")
+		}
+		cmd := exec.Command("go", append(args, ".")...)
 		cmd.Dir = ".."
 		out, err := cmd.CombinedOutput()
 		if err != nil {
@@ -65,6 +69,8 @@ type desktopRun struct {
 	visible time.Duration
 	win     string
 	out     *strings.Builder
+	// logDone is closed when the app's log (stderr) ended.
+	logDone chan struct{}
 	mu      sync.Mutex
 }
 
@@ -79,8 +85,9 @@ type desktopOptions struct {
 	mockDir string
 	// portal is MOBILEPLANS_PORTAL ("" = chromium).
 	portal string
-	// args are more arguments of `ui`.
+	// args are more arguments of `ui`; env more environment (it wins).
 	args []string
+	env  []string
 }
 
 // startDesktop runs `mobileplans ui --mock` on display and waits for the
@@ -99,12 +106,14 @@ func startDesktop(t testing.TB, display string, o desktopOptions) *desktopRun {
 	cmd.Env = append(os.Environ(), "DISPLAY="+display, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
 		"XDG_DATA_HOME="+filepath.Join(home, ".local", "share"), "XDG_RUNTIME_DIR="+t.TempDir(), "LANG=en_US.UTF-8",
 		"MOBILEPLANS_PORTAL="+o.portal, "GDK_BACKEND=x11", "WAYLAND_DISPLAY=", "NO_AT_BRIDGE=1", "GSETTINGS_BACKEND=memory")
+	cmd.Env = append(cmd.Env, o.env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &desktopRun{t: t, display: display, cmd: cmd, screens: make(chan shownScreen, 64), out: &strings.Builder{}}
+	r := &desktopRun{t: t, display: display, cmd: cmd, screens: make(chan shownScreen, 256), out: &strings.Builder{},
+		logDone: make(chan struct{})}
 	r.started = time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -141,11 +150,15 @@ func (r *desktopRun) readLog(rd io.Reader) {
 		r.mu.Unlock()
 		if strings.Contains(line, `msg="screen shown"`) {
 			if _, name, ok := strings.Cut(line, "name="); ok {
-				r.screens <- shownScreen{strings.Fields(name)[0], time.Now()}
+				select { // never blocks the reading of the log
+				case r.screens <- shownScreen{strings.Fields(name)[0], time.Now()}:
+				default:
+				}
 			}
 		}
 	}
 	close(r.screens)
+	close(r.logDone)
 }
 
 func (r *desktopRun) log() string {
@@ -219,14 +232,18 @@ func (r *desktopRun) stop() {
 	if r.cmd.Process == nil || r.cmd.ProcessState != nil {
 		return
 	}
+	// The log is read to its end before Wait closes the pipe: the race
+	// detector's report comes last, at exit.
 	_ = syscall.Kill(-r.cmd.Process.Pid, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = r.cmd.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-r.logDone:
 	case <-time.After(10 * time.Second):
 		_ = syscall.Kill(-r.cmd.Process.Pid, syscall.SIGKILL)
-		<-done
+		<-r.logDone
+	}
+	_ = r.cmd.Wait()
+	if l := r.log(); strings.Contains(l, "WARNING: DATA RACE") {
+		r.t.Errorf("the race detector reported a data race in the app:\n%s", l)
 	}
 }
 

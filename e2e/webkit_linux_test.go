@@ -72,19 +72,7 @@ type webkitHelper struct {
 // newWebkitHelper builds the helper and starts an X display for it.
 func newWebkitHelper(t *testing.T) webkitHelper {
 	t.Helper()
-	if out, err := exec.Command("pkg-config", "--exists", "--print-errors", "webkit2gtk-4.1").CombinedOutput(); err != nil {
-		webkitUnavailable(t, "WebKitGTK 4.1 development files are missing (apt-get install -y libwebkit2gtk-4.1-dev): %v %s", err, out)
-	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("the go command is needed to build the helper: %v", err)
-	}
-	path := filepath.Join(t.TempDir(), "mobileplans-portal")
-	build := exec.Command(goBin, "build", "-tags", "webkit", "-o", path, "./cmd/mobileplans-portal")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build -tags webkit ./cmd/mobileplans-portal: %v\n%s", err, out)
-	}
+	path := buildPortalHelper(t)
 	display := xvfb.Start(t, "1024x768x24", webkitRequired())
 	return webkitHelper{path: path, env: []string{
 		"DISPLAY=" + display,
