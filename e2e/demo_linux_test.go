@@ -2,51 +2,14 @@ package e2e
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/mobileplans/mobileplans/internal/xvfb"
 )
-
-// portalHelperBin is the WebKitGTK portal helper, built once per test
-// process into a directory that lives as long as it.
-var portalHelperBin struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-// buildPortalHelper builds the helper (skipping the test, or failing it
-// where WebKit is required, without WebKitGTK's development files) and
-// returns its path.
-func buildPortalHelper(t *testing.T) string {
-	t.Helper()
-	if out, err := exec.Command("pkg-config", "--exists", "--print-errors", "webkit2gtk-4.1").CombinedOutput(); err != nil {
-		webkitUnavailable(t, "WebKitGTK 4.1 development files are missing (apt-get install -y libwebkit2gtk-4.1-dev): %v %s", err, out)
-	}
-	portalHelperBin.once.Do(func() {
-		dir, err := os.MkdirTemp("", "mobileplans-e2e-helper-")
-		if err != nil {
-			portalHelperBin.err = err
-			return
-		}
-		portalHelperBin.path = filepath.Join(dir, "mobileplans-portal")
-		cmd := exec.Command("go", "build", "-tags", "webkit", "-o", portalHelperBin.path, "./cmd/mobileplans-portal")
-		cmd.Dir = ".."
-		if out, err := cmd.CombinedOutput(); err != nil {
-			portalHelperBin.err = fmt.Errorf("go build -tags webkit ./cmd/mobileplans-portal: %v\n%s", err, out)
-		}
-	})
-	if portalHelperBin.err != nil {
-		t.Fatal(portalHelperBin.err)
-	}
-	return portalHelperBin.path
-}
 
 // TestDesktopPurchaseInWebKit is `make demo` with a display, end to end:
 // the real app (`mobileplans ui --mock`) under Xvfb with the WebKitGTK
@@ -62,12 +25,10 @@ func TestDesktopPurchaseInWebKit(t *testing.T) {
 		t.Skip("builds and runs the desktop app and the WebKitGTK helper")
 	}
 	needDesktopTools(t)
-	helper := buildPortalHelper(t)
+	buildPortalHelper(t) // next to the app, where it looks first
 	display := xvfb.Start(t, "1280x800x24", requireDesktop())
 	mock := filepath.Join(t.TempDir(), "mock")
-	// The app finds the helper on PATH (it looks next to itself first).
 	r := startDesktop(t, display, desktopOptions{mockDir: mock, portal: "webkit",
-		env:  []string{"PATH=" + filepath.Dir(helper) + string(os.PathListSeparator) + os.Getenv("PATH")},
 		args: []string{"--autopilot", filepath.Join("..", "scripts", "contoso-autopilot.txt")}})
 	r.waitScreen("device")
 	r.key("Tab", "space") // See plans from operators

@@ -17,39 +17,18 @@ import (
 	"github.com/mobileplans/mobileplans/internal/xvfb"
 )
 
-// The desktop app's binary, built once per test process.
-var desktopBin struct {
-	once sync.Once
-	path string
-	err  error
-}
+// desktopBin is the desktop app (cgo, GLFW).
+var desktopBin goBinary
 
-// buildDesktop builds the UI binary (cgo, GLFW) into a directory that
-// lives as long as the test process.
+// buildDesktop builds the desktop app, with the race detector when this
+// test binary has it (see raceBuild).
 func buildDesktop(t testing.TB) string {
 	t.Helper()
-	desktopBin.once.Do(func() {
-		dir, err := os.MkdirTemp("", "mobileplans-e2e-bin-")
-		if err != nil {
-			desktopBin.err = err
-			return
-		}
-		desktopBin.path = filepath.Join(dir, "mobileplans")
-		args := []string{"build", "-tags", "migrated_fynedo", "-o", desktopBin.path}
-		if raceBuild {
-			args = append(args, "-race")
-		}
-		cmd := exec.Command("go", append(args, ".")...)
-		cmd.Dir = ".."
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			desktopBin.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if desktopBin.err != nil {
-		t.Fatal(desktopBin.err)
+	flags := []string{"-tags", "migrated_fynedo"}
+	if raceBuild {
+		flags = append(flags, "-race")
 	}
-	return desktopBin.path
+	return desktopBin.build(t, "mobileplans", ".", flags...)
 }
 
 func requireDesktop() bool {
@@ -85,9 +64,8 @@ type desktopOptions struct {
 	mockDir string
 	// portal is MOBILEPLANS_PORTAL ("" = chromium).
 	portal string
-	// args are more arguments of `ui`; env more environment (it wins).
+	// args are more arguments of `ui`.
 	args []string
-	env  []string
 }
 
 // startDesktop runs `mobileplans ui --mock` on display and waits for the
@@ -106,7 +84,6 @@ func startDesktop(t testing.TB, display string, o desktopOptions) *desktopRun {
 	cmd.Env = append(os.Environ(), "DISPLAY="+display, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
 		"XDG_DATA_HOME="+filepath.Join(home, ".local", "share"), "XDG_RUNTIME_DIR="+t.TempDir(), "LANG=en_US.UTF-8",
 		"MOBILEPLANS_PORTAL="+o.portal, "GDK_BACKEND=x11", "WAYLAND_DISPLAY=", "NO_AT_BRIDGE=1", "GSETTINGS_BACKEND=memory")
-	cmd.Env = append(cmd.Env, o.env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

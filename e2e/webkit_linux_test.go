@@ -69,6 +69,20 @@ type webkitHelper struct {
 	env  []string
 }
 
+// portalHelperBin is the WebKitGTK portal helper.
+var portalHelperBin goBinary
+
+// buildPortalHelper builds the helper (skipping the test, or failing it
+// where WebKit is required, without WebKitGTK's development files) and
+// returns its path.
+func buildPortalHelper(t *testing.T) string {
+	t.Helper()
+	if out, err := exec.Command("pkg-config", "--exists", "--print-errors", "webkit2gtk-4.1").CombinedOutput(); err != nil {
+		webkitUnavailable(t, "WebKitGTK 4.1 development files are missing (apt-get install -y libwebkit2gtk-4.1-dev): %v %s", err, out)
+	}
+	return portalHelperBin.build(t, "mobileplans-portal", "./cmd/mobileplans-portal", "-tags", "webkit")
+}
+
 // newWebkitHelper builds the helper and starts an X display for it.
 func newWebkitHelper(t *testing.T) webkitHelper {
 	t.Helper()
