@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mobileplans/mobileplans/internal/ring"
 	"github.com/mobileplans/mobileplans/ui/portal"
 	"github.com/mobileplans/mobileplans/ui/portal/webkit/wire"
 )
@@ -161,9 +162,10 @@ type Browser struct {
 	events *queue[Event]
 	ready  chan struct{}
 	eof    chan struct{} // stdout ended
+	errEOF chan struct{} // stderr ended
 	done   chan struct{} // the helper exited and was waited for
 	stop   chan struct{} // Close: stop delivering
-	stderr *tailBuffer
+	stderr *ring.Lines   // the last lines of the helper's stderr, for errors
 
 	mu       sync.Mutex
 	nextID   int64
@@ -198,9 +200,10 @@ func Start(ctx context.Context, opts Options) (*Browser, error) {
 		events:       newQueue[Event](maxQueuedEvents),
 		ready:        make(chan struct{}),
 		eof:          make(chan struct{}),
+		errEOF:       make(chan struct{}),
 		done:         make(chan struct{}),
 		stop:         make(chan struct{}),
-		stderr:       &tailBuffer{max: 8 << 10},
+		stderr:       ring.New(stderrTailLines),
 		pending:      make(map[int64]chan wire.Line),
 	}
 	if b.log == nil {
@@ -251,7 +254,7 @@ func Start(ctx context.Context, opts Options) (*Browser, error) {
 		}
 		err = b.startError(path)
 	case <-ctx.Done():
-		err = fmt.Errorf("webkit: starting %s: %w%s", path, context.Cause(ctx), b.stderr.tail())
+		err = fmt.Errorf("webkit: starting %s: %w%s", path, context.Cause(ctx), b.stderrTail())
 	}
 	b.kill()
 	_ = b.Close()
@@ -329,9 +332,9 @@ func (b *Browser) startError(path string) error {
 	}
 	var ee *exec.ExitError
 	if errors.As(exitErr, &ee) && ee.ExitCode() == 2 {
-		return fmt.Errorf("%w: %s: %s%s", ErrUnavailable, path, msg, b.stderr.tail())
+		return fmt.Errorf("%w: %s: %s%s", ErrUnavailable, path, msg, b.stderrTail())
 	}
-	return fmt.Errorf("webkit: %s: %s (%v)%s", path, msg, exitErr, b.stderr.tail())
+	return fmt.Errorf("webkit: %s: %s (%v)%s", path, msg, exitErr, b.stderrTail())
 }
 
 // readStdout decodes the helper's lines until EOF.
@@ -404,17 +407,30 @@ func (b *Browser) handleLine(l wire.Line) {
 // readStderr logs the helper's (and WebKit's) stderr at debug level and
 // keeps its tail for error messages.
 func (b *Browser) readStderr() {
+	defer close(b.errEOF)
 	sc := bufio.NewScanner(b.stderrR)
 	sc.Buffer(make([]byte, 4096), 1<<20)
 	for sc.Scan() {
-		b.stderr.add(sc.Text())
+		_, _ = io.WriteString(b.stderr, sc.Text()+"\n")
 		b.log.Debug("webkit: helper", "stderr", sc.Text())
 	}
 }
 
-// wait reaps the helper once its stdout has ended.
+// stderrDrain bounds wait's wait for the end of the helper's stderr: the
+// web process inherits it and may outlive the helper by a moment.
+const stderrDrain = time.Second
+
+// wait reaps the helper once its stdout has ended. Wait closes the pipes,
+// so the stderr reader gets a moment to read what the helper wrote last
+// (why it failed to start, often).
 func (b *Browser) wait() {
 	<-b.eof
+	t := time.NewTimer(stderrDrain)
+	select {
+	case <-b.errEOF:
+	case <-t.C:
+	}
+	t.Stop()
 	err := b.cmd.Wait()
 	b.mu.Lock()
 	b.exitErr = err
@@ -605,7 +621,7 @@ func (b *Browser) Close() error {
 		exitErr, killed := b.exitErr, b.killed
 		b.mu.Unlock()
 		if exitErr != nil && !killed {
-			b.closeErr = fmt.Errorf("webkit: helper: %w%s", exitErr, b.stderr.tail())
+			b.closeErr = fmt.Errorf("webkit: helper: %w%s", exitErr, b.stderrTail())
 		}
 	})
 	return b.closeErr
@@ -619,33 +635,14 @@ func (b *Browser) removeTmp() {
 	}
 }
 
-// tailBuffer keeps the last lines of the helper's stderr.
-type tailBuffer struct {
-	mu    sync.Mutex
-	max   int
-	size  int
-	lines []string
-}
+// stderrTailLines is how many of the helper's last stderr lines an error
+// message quotes.
+const stderrTailLines = 15
 
-func (t *tailBuffer) add(s string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.lines = append(t.lines, s)
-	t.size += len(s) + 1
-	for t.size > t.max && len(t.lines) > 1 {
-		t.size -= len(t.lines[0]) + 1
-		t.lines = t.lines[1:]
-	}
-}
-
-// tail formats the last lines for an error message.
-func (t *tailBuffer) tail() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	lines := t.lines
-	if len(lines) > 15 {
-		lines = lines[len(lines)-15:]
-	}
+// stderrTail formats the last lines of the helper's stderr for an error
+// message.
+func (b *Browser) stderrTail() string {
+	lines := b.stderr.Lines()
 	if len(lines) == 0 {
 		return ""
 	}
