@@ -122,7 +122,8 @@ type HostWindow struct {
 	// Chromium is the browser of a chromium window (tests walk the
 	// portal with it).
 	Chromium *chromium.Browser
-	// page runs the autopilot's steps (nil in a system browser).
+	// autopilot walks page once it has loaded (none in a system browser,
+	// which cannot run scripts).
 	page      portalhost.Evaler
 	autopilot []portalhost.Step
 
@@ -172,7 +173,7 @@ func (w *HostWindow) start(ctx context.Context, req app.PortalRequest) error {
 		_ = w.Close()
 		return err
 	}
-	if len(w.autopilot) > 0 && w.page != nil {
+	if len(w.autopilot) > 0 {
 		go w.runAutopilot(sctx)
 	}
 	return nil
